@@ -1,0 +1,1 @@
+"""The RELAX NG letter schema, shipped as package data (see letter.rnc)."""

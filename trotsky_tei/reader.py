@@ -1,0 +1,239 @@
+"""Files to trees and `Letter` records; corpus discovery (letters, registry folder, edition metadata)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import Diagnostic, Severity
+from .model import CallNumber, Edition, Letter, LetterDate, Mention
+from .xmlfile import NS, XML_ID, XML_LANG, Parsed, local_name, parse_file, tei
+
+REGISTRY_DIR = "registry"
+EDITION_FILE = "edition.xml"
+NAME_TAGS = {"persName": "person", "orgName": "org", "placeName": "place"}
+
+
+def text_of(el: etree._Element | None) -> str:
+    """The element's text with white space folded; `note` subtrees inside it are left out (their tails kept)."""
+    if el is None:
+        return ""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text and isinstance(node.tag, str):
+            parts.append(node.text)
+        for child in node:
+            if local_name(child) != "note" and isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return " ".join("".join(parts).split())
+
+
+def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
+    """Expand files and folders (recursively, `*.xml`) into a sorted, de-duplicated list of files."""
+    files: list[str] = []
+    diags: list[Diagnostic] = []
+    seen: set[str] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                str(Path(dirpath) / f)
+                for dirpath, dirnames, filenames in os.walk(p)
+                for f in filenames
+                if f.endswith(".xml") and not f.startswith(".")
+            )
+        elif p.exists():
+            found = [str(p)]
+        else:
+            diags.append(Diagnostic(str(p), 0, 0, Severity.ERROR, "TT000", "unreadable", "no such file or directory"))
+            continue
+        for f in found:
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
+    return files, diags
+
+
+def document_kind(tree: etree._ElementTree) -> str:
+    """'letter' (default), 'registry' or 'edition', from `TEI/@type`."""
+    root = tree.getroot()
+    kind = root.get("type")
+    if kind in ("registry", "edition"):
+        return kind
+    return "letter"
+
+
+def find_corpus_root(path: str | os.PathLike[str]) -> Path | None:
+    """The nearest folder at or above `path` that holds a `registry/` folder or an `edition.xml`."""
+    p = Path(path).resolve()
+    if p.is_file():
+        p = p.parent
+    for candidate in (p, *p.parents):
+        if (candidate / REGISTRY_DIR).is_dir() or (candidate / EDITION_FILE).is_file():
+            return candidate
+    return None
+
+
+def _date(el: etree._Element | None) -> LetterDate | None:
+    if el is None:
+        return None
+    return LetterDate(
+        when=el.get("when"),
+        not_before=el.get("notBefore"),
+        not_after=el.get("notAfter"),
+        from_=el.get("from"),
+        to=el.get("to"),
+        text=text_of(el),
+        cert=el.get("cert"),
+    )
+
+
+def _mentions(parent: etree._Element | None) -> tuple[Mention, ...]:
+    if parent is None:
+        return ()
+    out: list[Mention] = []
+    for el in parent.iter(tei("persName"), tei("orgName"), tei("name"), tei("rs")):
+        kind = NAME_TAGS.get(local_name(el)) or {"person": "person", "org": "org", "place": "place"}.get(
+            el.get("type", ""), "person"
+        )
+        out.append(Mention(kind, text_of(el), el.get("ref") or el.get("key"), el.sourceline or 0))
+    return tuple(out)
+
+
+def call_numbers_of(root: etree._Element) -> tuple[CallNumber, ...]:
+    """Structured call numbers from every `msIdentifier` in the header."""
+    out: list[CallNumber] = []
+    for ms in root.iterfind(".//tei:teiHeader//tei:msIdentifier", NS):
+        repo = ms.find("tei:repository", NS)
+        for idno in ms.iterfind("tei:idno", NS) if ms.find("tei:idno", NS) is not None else [None]:
+            coll = ms.find("tei:collection", NS)
+            inst = ms.find("tei:institution", NS)
+            sett = ms.find("tei:settlement", NS)
+            country = ms.find("tei:country", NS)
+            out.append(
+                CallNumber(
+                    repository=text_of(repo),
+                    idno=text_of(idno),
+                    collection=text_of(coll) or None,
+                    institution=text_of(inst) or None,
+                    settlement=text_of(sett) or None,
+                    country=text_of(country) or None,
+                    url=(idno.get("source") if idno is not None else None) or ms.get("source"),
+                    cert=(idno.get("cert") if idno is not None else None),
+                )
+            )
+    return tuple(out)
+
+
+def extract_letter(tree: etree._ElementTree, path: str) -> Letter:
+    """Build the `Letter` record of a parsed letter; missing parts are left empty, never guessed."""
+    root = tree.getroot()
+    header = root.find("tei:teiHeader", NS)
+    title_el = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:title", NS)
+    cd = root.find(".//tei:profileDesc/tei:correspDesc", NS)
+    senders: tuple[Mention, ...] = ()
+    recipients: tuple[Mention, ...] = ()
+    place_sent = place_received = None
+    date = None
+    if cd is not None:
+        for action in cd.iterfind("tei:correspAction", NS):
+            people = tuple(
+                Mention(NAME_TAGS.get(local_name(e), "person"), text_of(e), e.get("ref") or e.get("key"), e.sourceline or 0)
+                for e in action
+                if local_name(e) in ("persName", "orgName", "name")
+            )
+            place_el = action.find("tei:placeName", NS)
+            place = (
+                Mention("place", text_of(place_el), place_el.get("ref"), place_el.sourceline or 0)
+                if place_el is not None
+                else None
+            )
+            if action.get("type") == "sent":
+                senders = people
+                place_sent = place
+                date = _date(action.find("tei:date", NS))
+            elif action.get("type") == "received":
+                recipients = people
+                place_received = place
+    langs: list[tuple[str, str]] = []
+    for lang in root.iterfind(".//tei:profileDesc/tei:langUsage/tei:language", NS):
+        langs.append((lang.get("ident", ""), text_of(lang)))
+    text_el = root.find("tei:text", NS)
+    main_lang = (text_el.get(XML_LANG) if text_el is not None else None) or root.get(XML_LANG)
+    sources = tuple(text_of(b) for b in root.iterfind(".//tei:sourceDesc//tei:bibl", NS))
+    letter_id = root.get(XML_ID) or Path(path).stem
+    return Letter(
+        path=path,
+        id=letter_id,
+        title=text_of(title_el) or letter_id,
+        date=date,
+        senders=senders,
+        recipients=recipients,
+        place_sent=place_sent,
+        place_received=place_received,
+        call_numbers=call_numbers_of(root) if header is not None else (),
+        languages=tuple(langs),
+        main_language=main_lang,
+        sources=sources,
+        mentions=_mentions(text_el),
+    )
+
+
+@dataclass
+class LetterFile:
+    """A parsed file with its kind and, for letters, its record."""
+
+    parsed: Parsed
+    kind: str | None = None
+    letter: Letter | None = None
+
+
+def read(path: str) -> LetterFile:
+    """Parse one file and, if it is a letter, extract its record; bad input gives diagnostics, never exceptions."""
+    parsed = parse_file(path)
+    if parsed.tree is None:
+        return LetterFile(parsed)
+    kind = document_kind(parsed.tree)
+    letter = extract_letter(parsed.tree, path) if kind == "letter" else None
+    return LetterFile(parsed, kind, letter)
+
+
+def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
+    """Edition metadata from `<root>/edition.xml`; a neutral default where there is none."""
+    if corpus_root is None:
+        return Edition(title="TEI letters")
+    path = Path(corpus_root) / EDITION_FILE
+    parsed = parse_file(path)
+    if parsed.tree is None:
+        return Edition(title=Path(corpus_root).resolve().name or "TEI letters")
+    root = parsed.tree.getroot()
+    fd = root.find("tei:teiHeader/tei:fileDesc", NS)
+
+    def first(xpath: str) -> str:
+        el = fd.find(xpath, NS) if fd is not None else None
+        return text_of(el)
+
+    licence_el = fd.find("tei:publicationStmt/tei:availability/tei:licence", NS) if fd is not None else None
+    editors = tuple(text_of(e) for e in fd.iterfind("tei:titleStmt/tei:editor", NS)) if fd is not None else ()
+    text_el = root.find("tei:text", NS)
+    return Edition(
+        title=first("tei:titleStmt/tei:title[@type='main']") or first("tei:titleStmt/tei:title"),
+        subtitle=first("tei:titleStmt/tei:title[@type='sub']"),
+        editors=editors,
+        publisher=first("tei:publicationStmt/tei:publisher"),
+        date=(fd.find("tei:publicationStmt/tei:date", NS).get("when", "") if fd is not None and fd.find("tei:publicationStmt/tei:date", NS) is not None else ""),
+        licence=text_of(licence_el),
+        licence_url=licence_el.get("target", "") if licence_el is not None else "",
+        language=(text_el.get(XML_LANG) if text_el is not None else None) or root.get(XML_LANG) or "en",
+        identifier=first("tei:publicationStmt/tei:idno"),
+        about_path=str(path),
+    )

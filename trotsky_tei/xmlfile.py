@@ -1,0 +1,161 @@
+"""The one hardened XML parser, TEI namespaces, and atomic file writing."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import Diagnostic, Severity
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+NS = {"tei": TEI_NS, "xml": XML_NS}
+XML_ID = f"{{{XML_NS}}}id"
+XML_LANG = f"{{{XML_NS}}}lang"
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def tei(local: str) -> str:
+    """Clark name of a TEI element: tei("p") -> "{http://www.tei-c.org/ns/1.0}p"."""
+    return f"{{{TEI_NS}}}{local}"
+
+
+def local_name(el: etree._Element) -> str:
+    """Local name of an element ("" for comments and processing instructions)."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def make_parser() -> etree.XMLParser:
+    """A parser that never expands entities, never loads a DTD, never touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        remove_comments=False,
+        remove_pis=False,
+        strip_cdata=False,
+    )
+
+
+@dataclass
+class Parsed:
+    """The result of reading one file: a tree (or None when it could not be read) and what went wrong."""
+
+    path: str
+    tree: etree._ElementTree | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _diag(path: str, line: int, col: int, code: str, name: str, msg: str) -> Diagnostic:
+    return Diagnostic(path, line, col, Severity.ERROR, code, name, msg)
+
+
+def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
+    """Parse `data` (the bytes of `path`) with the hardened parser; never raises for bad input."""
+    if not data.strip():
+        return Parsed(path, None, [_diag(path, 0, 0, "TT001", "empty-file", "the file is empty")])
+    head = data[:4096]
+    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")):
+        return Parsed(path, None, [_diag(path, 0, 0, "TT002", "not-xml", "binary data, not an XML file")])
+    try:
+        root = etree.fromstring(data, make_parser(), base_url=None)
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (exc.lineno or 0, 0))
+        msg = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc).strip())
+        lowered = msg.lower()
+        if "encoding" in lowered or "unsupported" in lowered or "input is not proper utf-8" in lowered or "bytes:" in lowered:
+            return Parsed(path, None, [_diag(path, line, col, "TT003", "bad-encoding", msg)])
+        return Parsed(path, None, [_diag(path, line, col, "TT002", "not-xml", msg)])
+    except (LookupError, ValueError) as exc:  # unknown encoding name in the XML declaration
+        return Parsed(path, None, [_diag(path, 1, 1, "TT003", "bad-encoding", str(exc))])
+    tree = root.getroottree()
+    diags: list[Diagnostic] = []
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None:
+        entities = list(dtd.iterentities())
+        if entities:
+            names = ", ".join(sorted({e.name or "" for e in entities}))
+            external = [e for e in entities if e.system_url]
+            kind = "an external entity" if external else "entities"
+            diags.append(
+                _diag(
+                    path,
+                    1,
+                    1,
+                    "TT004",
+                    "entity-declaration",
+                    f"the document declares {kind} ({names}); entities are refused for safety and the file is not checked further",
+                )
+            )
+            return Parsed(path, None, diags)
+    if require_tei:
+        if root.tag not in (tei("TEI"), tei("teiCorpus")):
+            found = root.tag if isinstance(root.tag, str) else "?"
+            found = found.replace(f"{{{TEI_NS}}}", "tei:")
+            diags.append(
+                _diag(
+                    path,
+                    root.sourceline or 1,
+                    1,
+                    "TT005",
+                    "not-tei",
+                    f"root element is <{found}>, expected <TEI> in the namespace {TEI_NS}",
+                )
+            )
+            return Parsed(path, None, diags)
+    return Parsed(path, tree, diags)
+
+
+def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Parsed:
+    """Read and parse one file; a missing, unreadable or hostile file becomes a diagnostic, never an exception."""
+    p = Path(path)
+    sp = str(path)
+    try:
+        if p.is_dir():
+            return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", "is a directory")])
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", f"file too large ({size} bytes)")])
+        data = p.read_bytes()
+    except FileNotFoundError:
+        return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", "no such file")])
+    except OSError as exc:
+        return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", exc.strerror or str(exc))])
+    return parse_bytes(data, sp, require_tei=require_tei)
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename), keeping its mode."""
+    p = Path(path)
+    mode = None
+    try:
+        mode = p.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        pass
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
