@@ -32,6 +32,11 @@ def validate(paths: tuple[str, ...]) -> None:
 # --- export / build ---------------------------------------------------------------------------------
 
 
+@cli.group()
+def export() -> None:
+    """Export letters to other formats (cmif, html, text, epub)."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a `TeiError` is shown as one line and becomes its exit code."""
     try:
