@@ -75,6 +75,12 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
         line, col = (exc.position if exc.position else (exc.lineno or 0, 0))
         msg = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc).strip())
         lowered = msg.lower()
+        if "amplification" in lowered or "entity reference loop" in lowered or "entities" in lowered:
+            return Parsed(
+                path,
+                None,
+                [_diag(path, line, col, "TT004", "entity-declaration", f"entity expansion refused (entity bomb?): {msg}")],
+            )
         if "encoding" in lowered or "unsupported" in lowered or "input is not proper utf-8" in lowered or "bytes:" in lowered:
             return Parsed(path, None, [_diag(path, line, col, "TT003", "bad-encoding", msg)])
         return Parsed(path, None, [_diag(path, line, col, "TT002", "not-xml", msg)])
