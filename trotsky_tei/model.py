@@ -61,6 +61,11 @@ class CallNumber:
     country: str | None = None
     url: str | None = None
     cert: str | None = None
+    repository_id: str | None = None  # registry id of the repository, where known
+    item: str | None = None  # first (or only) item number as written, e.g. "780a"
+    item_end: str | None = None  # last item of a range ("7710-7740" -> "7740")
+    asterisk: bool = False  # an item number carries an asterisk ("7710*")
+    location: str | None = None  # a location prefix written before the collection ("bMS")
 
     @property
     def display(self) -> str:
@@ -92,6 +97,18 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Collection:
+    """An archival collection a repository holds (e.g. Houghton's MS Russ 13.1) and how it is cited."""
+
+    id: str
+    call_number: str  # the collection's call number, e.g. "MS Russ 13.1"
+    title: str = ""
+    date: str = ""
+    variants: tuple[str, ...] = ()  # other written forms, e.g. "bMS Russ 13.1" (location prefix for large items)
+    finding_aid: str = ""  # URL or template with {item} / {collection}
+
+
+@dataclass(frozen=True)
 class Entity:
     """A registry entry: a person, place, organisation or repository, with its names and authority ids."""
 
@@ -105,6 +122,14 @@ class Entity:
     path: str = ""
     line: int = 0
     extra: tuple[tuple[str, str], ...] = field(default=())  # kind-specific facts (e.g. finding-aid template)
+    collections: tuple[Collection, ...] = ()  # repositories: the collections they hold
+
+    def fact(self, key: str) -> str | None:
+        """A kind-specific fact from `extra` ("institution", "settlement", "callNumberPattern", "findingAid")."""
+        for k, v in self.extra:
+            if k == key:
+                return v
+        return None
 
     @property
     def label(self) -> str:

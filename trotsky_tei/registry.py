@@ -9,11 +9,12 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import Diagnostic, Severity
-from .model import Entity
+from .model import Collection, Entity
 from .reader import text_of
 from .xmlfile import NS, XML_ID, local_name, parse_file
 
 ENTRY_TAGS = {"person": "person", "place": "place", "org": "org"}
+REPOSITORY_NOTE_TYPES = ("callNumberPattern",)  # typed notes that are data, not the entry's description
 
 
 @dataclass
@@ -69,9 +70,12 @@ def _entity(el: etree._Element, kind: str, path: str) -> Entity:
     idnos = tuple((i.get("type", ""), (i.text or "").strip()) for i in el.iterfind("tei:idno", NS))
     birth = el.find("tei:birth", NS)
     death = el.find("tei:death", NS)
-    note = el.find("tei:note", NS)
+    note = next((n for n in el.iterfind("tei:note", NS) if n.get("type") not in REPOSITORY_NOTE_TYPES), None)
+    extra: tuple[tuple[str, str], ...] = ()
+    collections: tuple[Collection, ...] = ()
     if kind == "org" and el.get("type") in ("repository", "archive"):
         kind = "repository"
+        extra, collections = _repository_facts(el)
     return Entity(
         id=el.get(XML_ID, ""),
         kind=kind,
@@ -82,7 +86,56 @@ def _entity(el: etree._Element, kind: str, path: str) -> Entity:
         note=text_of(note),
         path=path,
         line=el.sourceline or 0,
+        extra=extra,
+        collections=collections,
     )
+
+
+def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], tuple[Collection, ...]]:
+    """What a repository entry says about itself: institution (the enclosing `org`), place, call-number
+    pattern (`note type="callNumberPattern"`), finding aid (`ptr type="findingAid"`), and its collections
+    (`bibl type="collection"`, each with `idno type="callNumber"`s, `title`, `date`, `ptr type="findingAid"`)."""
+    facts: list[tuple[str, str]] = []
+    parent = el.getparent()
+    if parent is not None and local_name(parent) == "org":
+        inst = text_of(parent.find("tei:orgName", NS))
+        if inst:
+            facts.append(("institution", inst))
+    for tag in ("settlement", "region", "country"):
+        place = el.find(f"tei:location/tei:{tag}", NS)
+        if place is None:
+            place = el.find(f"tei:location/tei:address/tei:{tag}", NS)
+        if place is not None and text_of(place):
+            facts.append((tag, text_of(place)))
+    pattern = el.find("tei:note[@type='callNumberPattern']", NS)
+    if pattern is not None and (pattern.text or "").strip():
+        facts.append(("callNumberPattern", (pattern.text or "").strip()))
+    ptr = el.find("tei:ptr[@type='findingAid']", NS)
+    if ptr is not None and ptr.get("target"):
+        facts.append(("findingAid", ptr.get("target", "")))
+    collections: list[Collection] = []
+    own = [*el.iterfind("tei:bibl[@type='collection']", NS), *el.iterfind("tei:listBibl/tei:bibl[@type='collection']", NS)]
+    for bibl in own:
+        numbers = [text_of(i) for i in bibl.iterfind("tei:idno", NS) if i.get("type") in (None, "callNumber")]
+        numbers = [n for n in numbers if n]
+        if not numbers:
+            continue
+        date = bibl.find("tei:date", NS)
+        date_text = ""
+        if date is not None:
+            date_text = text_of(date) or "–".join(v for v in (date.get("from"), date.get("to")) if v) or date.get("when", "")
+        aid = bibl.find("tei:ptr[@type='findingAid']", NS)
+        collections.append(
+            Collection(
+                id=bibl.get(XML_ID, ""),
+                call_number=numbers[0],
+                title=text_of(bibl.find("tei:title", NS)),
+                date=date_text,
+                variants=tuple(numbers[1:]),
+                finding_aid=aid.get("target", "") if aid is not None else "",
+            )
+        )
+    return tuple(facts), tuple(collections)
 
 
 def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]]:
