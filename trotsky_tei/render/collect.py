@@ -1,0 +1,248 @@
+"""Corpus collection for whole-edition exports: letter records in date order, pointers resolved, registers, links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from ..errors import Diagnostic
+from ..model import Edition, Entity, Letter, Mention
+from ..reader import REGISTRY_DIR, discover, find_corpus_root, read, read_edition, text_of
+from ..registry import Registry, load_registry
+from ..xmlfile import NS
+
+# the conventional letter-to-registry prefixes (DESIGN: psn:, plc:, org:, arc:), used when a letter declares none
+DEFAULT_PREFIXES = ("psn", "plc", "org", "arc")
+
+# authority id type -> URL template ({} is the id); ids that are already http(s) URLs are used as they are
+AUTHORITY_URLS: dict[str, tuple[str, str]] = {
+    "wikidata": ("Wikidata", "https://www.wikidata.org/wiki/{}"),
+    "viaf": ("VIAF", "https://viaf.org/viaf/{}"),
+    "gnd": ("GND", "https://d-nb.info/gnd/{}"),
+    "geonames": ("GeoNames", "https://www.geonames.org/{}"),
+    "isni": ("ISNI", "https://isni.org/isni/{}"),
+}
+
+REGISTER_KINDS = (("person", "persons", "People"), ("place", "places", "Places"), ("org", "orgs", "Organisations"))
+ROLES = ("sent", "received", "mentioned")
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it may be emitted as a link (http, https, mailto or relative), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url or any(c in url for c in "\x00\r\n\t"):
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme in ("http", "https", "mailto"):
+        return url
+    if scheme:
+        return None
+    return url
+
+
+def authority_links(entity: Entity) -> list[tuple[str, str, str]]:
+    """(label, id, url) for each authority id of an entry that has a known, safe URL form."""
+    out: list[tuple[str, str, str]] = []
+    for type_, value in entity.idnos:
+        value = value.strip()
+        if not value:
+            continue
+        known = AUTHORITY_URLS.get(type_.lower())
+        if value.lower().startswith(("http://", "https://")):
+            url = safe_url(value)
+        elif known is not None and re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            url = known[1].format(value)
+        else:
+            url = None
+        if url:
+            out.append((known[0] if known else type_, value, url))
+    return out
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug (ASCII letters, digits, '.', '_' and '-')."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return slug or "letter"
+
+
+@dataclass(frozen=True)
+class LetterInfo:
+    """One letter as the edition exports see it: its record, page slug, resolved people and places, credits."""
+
+    letter: Letter
+    slug: str
+    senders: tuple[tuple[str, Entity | None], ...]  # (name as written, registry entry)
+    recipients: tuple[tuple[str, Entity | None], ...]
+    place_sent: tuple[str, Entity | None] | None
+    mentioned: tuple[Entity, ...]  # registry entries named in the text, de-duplicated, in order
+    credits: tuple[tuple[str, str], ...] = ()  # (responsibility, name) from titleStmt, as the file says
+    rights: str = ""  # publicationStmt/availability text, as the file says
+
+    @property
+    def lang(self) -> str:
+        return self.letter.main_language or (self.letter.languages[0][0] if self.letter.languages else "")
+
+    @property
+    def correspondence(self) -> frozenset[str]:
+        """The set of correspondents (registry ids, else names) that defines 'the same correspondence'."""
+        keys = {e.id if e is not None else n.casefold() for n, e in (*self.senders, *self.recipients) if n or e}
+        return frozenset(keys)
+
+
+@dataclass
+class EditionData:
+    """Everything a whole-edition export needs: edition metadata, registry, letters in date order."""
+
+    edition: Edition
+    registry: Registry
+    letters: list[LetterInfo]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    root: Path | None = None
+
+    def letters_of(self, entity_id: str) -> dict[str, list[LetterInfo]]:
+        """The letters an entry sent, received or is mentioned in (a place: sent from, or mentioned)."""
+        out: dict[str, list[LetterInfo]] = {r: [] for r in ROLES}
+        for info in self.letters:
+            if any(e is not None and e.id == entity_id for _, e in info.senders):
+                out["sent"].append(info)
+            elif info.place_sent is not None and info.place_sent[1] is not None and info.place_sent[1].id == entity_id:
+                out["sent"].append(info)
+            if any(e is not None and e.id == entity_id for _, e in info.recipients):
+                out["received"].append(info)
+            if any(e.id == entity_id for e in info.mentioned):
+                out["mentioned"].append(info)
+        return out
+
+    def neighbours(self, index: int, same_correspondence: bool = False) -> tuple[LetterInfo | None, LetterInfo | None]:
+        """The previous and next letter overall, or within the same correspondence."""
+        here = self.letters[index]
+        pool = [
+            i for i, info in enumerate(self.letters)
+            if not same_correspondence or (info.correspondence and info.correspondence == here.correspondence)
+        ]
+        pos = pool.index(index)
+        prev = self.letters[pool[pos - 1]] if pos > 0 else None
+        nxt = self.letters[pool[pos + 1]] if pos + 1 < len(pool) else None
+        return prev, nxt
+
+
+def letter_prefixes(tree: etree._ElementTree) -> dict[str, list[tuple[str, str]]]:
+    """The `prefixDef`s a letter declares in its header: prefix -> [(matchPattern, replacementPattern)]."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for pd in tree.getroot().iterfind("tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
+        out.setdefault(pd.get("ident", ""), []).append((pd.get("matchPattern", ""), pd.get("replacementPattern", "")))
+    return out
+
+
+def resolve_pointer(registry: Registry, pointer: str | None, prefixes: dict[str, list[tuple[str, str]]]) -> Entity | None:
+    """The registry entry a (possibly prefixed, possibly multi-valued) pointer names; the first that resolves."""
+    for ptr in (pointer or "").split():
+        prefix, sep, rest = ptr.partition(":")
+        if sep and prefix in prefixes:
+            for match, replacement in prefixes[prefix]:
+                try:
+                    m = re.fullmatch(match, rest)
+                except re.error:
+                    m = None
+                if m:
+                    found = registry.resolve(m.expand(replacement.replace("$", "\\")))
+                    if found is not None:
+                        return found
+        found = registry.resolve(ptr)
+        if found is not None:
+            return found
+        if sep and prefix in DEFAULT_PREFIXES and rest in registry:
+            return registry.get(rest)
+    return None
+
+
+def _credits(root: etree._Element) -> tuple[tuple[str, str], ...]:
+    out: list[tuple[str, str]] = []
+    ts = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt", NS)
+    if ts is None:
+        return ()
+    for el in ts:
+        if not isinstance(el.tag, str):
+            continue
+        local = el.tag.rpartition("}")[2]
+        if local == "respStmt":
+            resp = text_of(el.find("tei:resp", NS))
+            for name in el:
+                if isinstance(name.tag, str) and name.tag.rpartition("}")[2] in ("persName", "name", "orgName"):
+                    out.append((resp, text_of(name)))
+        elif local in ("editor", "funder", "sponsor", "principal"):
+            role = el.get("role") or local
+            out.append((role, text_of(el)))
+    return tuple((r, n) for r, n in out if n)
+
+
+def _resolved(registry: Registry, people: Iterable[Mention], prefixes: dict[str, list[tuple[str, str]]]) -> tuple[tuple[str, Entity | None], ...]:
+    return tuple((m.name, resolve_pointer(registry, m.ref, prefixes)) for m in people)
+
+
+def collect(paths: list[str] | tuple[str, ...], *, registry_dir: str | Path | None = None) -> EditionData:
+    """Read every letter under `paths` (registry and edition files are recognised and skipped) into EditionData."""
+    files, diags = discover(paths)
+    root = find_corpus_root(paths[0]) if paths else None
+    if registry_dir is None and root is not None:
+        registry_dir = root / REGISTRY_DIR
+    registry, reg_diags = load_registry(registry_dir)
+    diags.extend(reg_diags)
+    edition = read_edition(root)
+    infos: list[LetterInfo] = []
+    for path in files:
+        lf = read(path)
+        diags.extend(lf.parsed.diagnostics)
+        if lf.letter is None or lf.parsed.tree is None:
+            continue
+        tree = lf.parsed.tree
+        prefixes = letter_prefixes(tree)
+        letter = lf.letter
+        mentioned: dict[str, Entity] = {}
+        for m in letter.mentions:
+            ent = resolve_pointer(registry, m.ref, prefixes)
+            if ent is not None:
+                mentioned.setdefault(ent.id, ent)
+        avail = tree.getroot().find("tei:teiHeader/tei:fileDesc/tei:publicationStmt/tei:availability", NS)
+        infos.append(
+            LetterInfo(
+                letter=letter,
+                slug="",
+                senders=_resolved(registry, letter.senders, prefixes),
+                recipients=_resolved(registry, letter.recipients, prefixes),
+                place_sent=(
+                    (letter.place_sent.name, resolve_pointer(registry, letter.place_sent.ref, prefixes))
+                    if letter.place_sent is not None
+                    else None
+                ),
+                mentioned=tuple(mentioned.values()),
+                credits=_credits(tree.getroot()),
+                rights=text_of(avail),
+            )
+        )
+    infos.sort(key=lambda i: (i.letter.sort_key, i.letter.path))
+    used: set[str] = set()
+    out: list[LetterInfo] = []
+    for info in infos:
+        base = slugify(info.letter.id)
+        slug, n = base, 2
+        while slug.lower() in used:
+            slug, n = f"{base}-{n}", n + 1
+        used.add(slug.lower())
+        out.append(LetterInfo(**{**info.__dict__, "slug": slug}))
+    return EditionData(edition=edition, registry=registry, letters=out, diagnostics=diags, root=root)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that orders '9' before '10' and '780' before '780a'."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.findall(r"\d+|\D+", text))
