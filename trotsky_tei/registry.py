@@ -105,6 +105,8 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
         place = el.find(f"tei:location/tei:{tag}", NS)
         if place is None:
             place = el.find(f"tei:location/tei:address/tei:{tag}", NS)
+        if place is None and tag == "settlement":
+            place = el.find("tei:placeName", NS)
         if place is not None and text_of(place):
             facts.append((tag, text_of(place)))
     pattern = el.find("tei:note[@type='callNumberPattern']", NS)
@@ -125,6 +127,9 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
         if date is not None:
             date_text = text_of(date) or "–".join(v for v in (date.get("from"), date.get("to")) if v) or date.get("when", "")
         aid = bibl.find("tei:ptr[@type='findingAid']", NS)
+        if aid is None:
+            aid = bibl.find("tei:idno[@type='URI']", NS)
+        aid_url = (aid.get("target") or text_of(aid)) if aid is not None else ""
         collections.append(
             Collection(
                 id=bibl.get(XML_ID, ""),
@@ -132,7 +137,7 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
                 title=text_of(bibl.find("tei:title", NS)),
                 date=date_text,
                 variants=tuple(numbers[1:]),
-                finding_aid=aid.get("target", "") if aid is not None else "",
+                finding_aid=aid_url,
             )
         )
     return tuple(facts), tuple(collections)
