@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -12,6 +13,9 @@ from .errors import Diagnostic, Severity
 from .model import Collection, Entity
 from .reader import text_of
 from .xmlfile import NS, XML_ID, local_name, parse_file
+
+if TYPE_CHECKING:
+    from .matching import MatchResult
 
 ENTRY_TAGS = {"person": "person", "place": "place", "org": "org"}
 REPOSITORY_NOTE_TYPES = ("callNumberPattern",)  # typed notes that are data, not the entry's description
@@ -62,6 +66,15 @@ class Registry:
 
     def by_kind(self, kind: str) -> list[Entity]:
         return sorted((e for e in self.entries.values() if e.kind == kind), key=lambda e: (e.label.casefold(), e.id))
+
+    def match(self, name: str, kind: str) -> MatchResult:
+        """Every entry of a compatible kind that `name` fits (initials, particles, order, variants; see matching.py)."""
+        from .matching import Matcher
+
+        cached = self.__dict__.get("_matcher")
+        if cached is None or cached[0] != len(self.entries):
+            cached = self.__dict__["_matcher"] = (len(self.entries), Matcher(self.entries.values()))
+        return cached[1].match(name, kind)
 
 
 def _entity(el: etree._Element, kind: str, path: str) -> Entity:
