@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from string import Template
+from typing import Any
+
+from lxml import html as lxml_html
 
 from ..errors import Diagnostic, OutputError, UsageError
 from ..model import CallNumber, Entity
@@ -51,8 +54,14 @@ class Fragment:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def render_fragment(info: LetterInfo, data: EditionData, mode: str, href_for: Callable[[Entity], str]) -> Fragment:
-    """Parse the letter again and render it with the HTML writer (the tree is dropped afterwards)."""
+def render_fragment(
+    info: LetterInfo, data: EditionData, mode: str, link_for: Callable[[str], str | None], *, epub: bool = False
+) -> Fragment:
+    """Parse the letter again and render it with the HTML writer (the tree is dropped afterwards).
+
+    `mode` "both" renders the reading and the diplomatic text; the diplomatic copy's ids get a "-dipl" suffix
+    so that the page stays valid, and notes and apparatus are taken from the reading render.
+    """
     parsed = parse_file(info.letter.path)
     if parsed.tree is None:
         return Fragment(info.letter.title, info.lang, warnings=list(parsed.diagnostics))
@@ -60,18 +69,44 @@ def render_fragment(info: LetterInfo, data: EditionData, mode: str, href_for: Ca
         from . import html as html_writer  # the shared walker's HTML handler table
     except ImportError:  # pragma: no cover - only while the HTML writer has not landed
         html_writer = None  # type: ignore[assignment]
-    if html_writer is not None and hasattr(html_writer, "render_letter_html"):
-        from .core import RenderContext
+    if html_writer is None or not hasattr(html_writer, "render_letter_html"):  # pragma: no cover
+        body = parsed.tree.getroot().find("tei:text/tei:body", NS)
+        paras = "".join(f"<p>{esc(text_of(p))}</p>\n" for p in (body.iter("{*}p") if body is not None else []))
+        return Fragment(info.letter.title, info.lang, body_html=paras)
+    from .core import RenderContext
 
-        ctx = RenderContext(registry=data.registry)  # type: ignore[call-arg]
-        r = html_writer.render_letter_html(parsed.tree, info.letter, ctx, mode=mode)
-        return Fragment(
-            r.title or info.letter.title, r.lang or info.lang, r.metadata_html, r.body_html, r.notes_html,
-            r.apparatus_html, list(r.warnings),
+    def one(m: str) -> object:
+        ctx = RenderContext(registry=data.registry, link_for=link_for, epub=epub, mode=m, path=info.letter.path)
+        return html_writer.render_letter_html(parsed.tree, info.letter, ctx, mode=m)
+
+    r: Any = one("diplomatic" if mode == "diplomatic" else "reading")
+    frag = Fragment(
+        r.title or info.letter.title, r.lang or info.lang, r.metadata_html, r.body_html, r.notes_html,
+        r.apparatus_html, list(r.warnings),
+    )
+    if mode == "both":
+        d: Any = one("diplomatic")
+        frag.body_html = (
+            '<div class="reading-view">\n<h3 class="view-heading">Reading text</h3>\n' + frag.body_html + "\n</div>\n"
+            '<div class="diplomatic-view">\n<h3 class="view-heading">Diplomatic transcription</h3>\n'
+            + suffix_ids(d.body_html, "-dipl") + "\n</div>"
         )
-    body = parsed.tree.getroot().find("tei:text/tei:body", NS)
-    paras = "".join(f"<p>{esc(text_of(p))}</p>\n" for p in (body.iter("{*}p") if body is not None else []))
-    return Fragment(info.letter.title, info.lang, body_html=paras)
+    return frag
+
+
+def suffix_ids(fragment: str, suffix: str) -> str:
+    """The HTML fragment with every `id` (and `for`) given `suffix`, so that a second copy keeps ids unique."""
+    if not fragment.strip():
+        return fragment
+    wrapper = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    for el in wrapper.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for attr in ("id", "for"):
+            if el.get(attr):
+                el.set(attr, el.get(attr) + suffix)
+    out = (wrapper.text and esc(wrapper.text)) or ""
+    return out + "".join(lxml_html.tostring(c, encoding="unicode") for c in wrapper)
 
 
 # --- templates -------------------------------------------------------------------------------------
@@ -151,6 +186,13 @@ class Site:
         page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(entity.kind, "persons")
         return f"{root}{page}.html#{entity.id}"
 
+    def entity_link(self, root: str) -> Callable[[str], str | None]:
+        def link_for(entity_id: str) -> str | None:
+            ent = self.data.registry.get(entity_id)
+            return self.entity_href(ent, root) if ent is not None else None
+
+        return link_for
+
     def named(self, pair: tuple[str, Entity | None] | None, root: str) -> str:
         if pair is None:
             return ""
@@ -223,7 +265,7 @@ class Site:
     def letter_page(self, index: int) -> str:
         info = self.data.letters[index]
         lt = info.letter
-        frag = render_fragment(info, self.data, self.mode, lambda e: self.entity_href(e, "../"))
+        frag = render_fragment(info, self.data, self.mode, self.entity_link("../"))
         self.diagnostics.extend(frag.warnings)
         root = "../"
         meta: list[tuple[str, str]] = []
