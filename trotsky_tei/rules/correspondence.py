@@ -61,11 +61,12 @@ def _check_person(ctx: RuleContext, kind: str, el: etree._Element) -> Iterator[D
     if not ref or not ref.split():
         yield ctx.diag(el, "TT403", "unregistered-correspondent", f"{kind} action: '{who}' has no @ref into the registry")
         return
-    results = [resolve(ctx, token) for token in ref.split()]
+    results = [resolve(ctx, token, el) for token in ref.split()]
     if any(r.status == REGISTRY or (r.status == EXTERNAL and r.entity is not None) for r in results):
         return
     if all(r.status in (UNRESOLVED, UNDECLARED) for r in results):
         return  # already reported by TT202 / TT203
+    hint = "" if ctx.registry.files else " (no registry found: use --registry DIR)"
     yield ctx.diag(
-        el, "TT403", "unregistered-correspondent", f"{kind} action: '{who}' (@ref='{ref}') is not a registry entry"
+        el, "TT403", "unregistered-correspondent", f"{kind} action: '{who}' (@ref='{ref}') is not a registry entry{hint}"
     )

@@ -117,12 +117,15 @@ def _authority_entity(ctx: RuleContext, uri: str, prefix: str = "", rest: str = 
     return None
 
 
-def resolve(ctx: RuleContext, token: str) -> Resolution:
-    """Resolve one pointer token found in `ctx.path` (see docs/validate.md for the order of the steps)."""
+def resolve(ctx: RuleContext, token: str, el: etree._Element | None = None) -> Resolution:
+    """Resolve one pointer token found on `el` in `ctx.path` (see docs/validate.md for the order of the steps)."""
     if token.startswith("#"):
         return _in_file(ctx, token, token[1:])
     m = _SCHEME.match(token)
     if m is None:
+        base = el.base if el is not None else None
+        if base and _SCHEME.match(base):  # relative to an absolute xml:base: an external URI
+            return Resolution(EXTERNAL, token, entity=_authority_entity(ctx, token))
         return _expanded(ctx, token, token, Path(ctx.path).parent)
     prefix, rest = m.group(1), m.group(2)
     letter_defs = _prefix_defs(ctx).get(prefix)
@@ -200,7 +203,7 @@ def pointer_tokens(ctx: RuleContext) -> Iterator[tuple[etree._Element, str, str]
 def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A local pointer (@ref @target @corresp @wit @source @who) that names nothing in the file or the registry."""
     for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token)
+        res = resolve(ctx, token, el)
         if res.status == UNRESOLVED:
             yield ctx.diag(el, "TT202", "unresolved-pointer", f"@{attr} {res.message}")
 
@@ -209,6 +212,6 @@ def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
 def undeclared_prefix(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A pointer `prefix:value` whose prefix neither the file nor the registry declares in a listPrefixDef."""
     for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token)
+        res = resolve(ctx, token, el)
         if res.status == UNDECLARED:
             yield ctx.diag(el, "TT203", "undeclared-prefix", f"@{attr} {res.message}")

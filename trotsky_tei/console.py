@@ -1,0 +1,102 @@
+"""Terminal and JSON output of diagnostics and rule tables, on an injected rich Console."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .errors import Diagnostic, Severity
+
+JSON_VERSION = 1
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console the CLI prints to (library code receives one, never creates the global one)."""
+    return Console(stderr=stderr, highlight=False)
+
+
+def diagnostic_text(d: Diagnostic) -> Text:
+    """One diagnostic, compiler-style, with the severity and code coloured."""
+    t = Text()
+    t.append(f"{d.path}:{d.line}:{d.column}: ", style="bold")
+    t.append(str(d.severity), style=SEVERITY_STYLE.get(d.severity, ""))
+    t.append(" ")
+    t.append(d.code, style="bold")
+    t.append(f" {d.name}: ", style="dim")
+    t.append(d.message)
+    return t
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_text(summary: dict[str, int]) -> Text:
+    """'3 files checked: 2 errors, 1 warning' (and how many schema diagnostics were not shown)."""
+    files, errors, warnings = summary.get("files", 0), summary.get("errors", 0), summary.get("warnings", 0)
+    t = Text()
+    head = f"{_plural(files, 'file')} checked: "
+    if not errors and not warnings:
+        t.append(head + "no problems", style="bold green")
+    else:
+        t.append(head, style="bold")
+        t.append(_plural(errors, "error"), style="bold red" if errors else "")
+        t.append(", ")
+        t.append(_plural(warnings, "warning"), style="yellow" if warnings else "")
+    hidden = summary.get("not_shown", 0)
+    if hidden:
+        t.append(f" ({hidden} schema diagnostics not shown; --max-schema-errors 0 shows all)")
+    return t
+
+
+def print_diagnostics(console: Console, diagnostics: Sequence[Diagnostic], summary: dict[str, int]) -> None:
+    """Print diagnostics one per line (a blank line between files) and the summary line; lines are never wrapped."""
+    previous: str | None = None
+    for d in diagnostics:
+        if previous is not None and d.path != previous:
+            console.print()
+        console.print(diagnostic_text(d), soft_wrap=True)
+        previous = d.path
+    if diagnostics:
+        console.print()
+    console.print(summary_text(summary), soft_wrap=True)
+
+
+def diagnostics_json(diagnostics: Sequence[Diagnostic], summary: dict[str, int]) -> str:
+    """The JSON document for CI: {"version", "files", "summary", "diagnostics": [...]} (see docs/validate.md)."""
+    doc: dict[str, Any] = {
+        "version": JSON_VERSION,
+        "files": summary.get("files", 0),
+        "summary": summary,
+        "diagnostics": [d.as_dict() for d in diagnostics],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=True)
+
+
+def print_json(console: Console, text: str) -> None:
+    """Write a JSON document verbatim (no wrapping, markup or highlighting)."""
+    console.out(text, highlight=False)
+
+
+def print_rule_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
+    """The rules and built-in checks as a rich table: code, name, source, applies to, description."""
+    table = Table(title="trotsky-tei checks", show_lines=False)
+    table.add_column("Code", style="bold", no_wrap=True)
+    table.add_column("Name", no_wrap=True)
+    table.add_column("Source", no_wrap=True)
+    table.add_column("Applies to")
+    table.add_column("Description")
+    for row in rows:
+        table.add_row(row["code"], row["name"], row["source"], ", ".join(row["applies_to"]) or "all files", row["doc"])
+    console.print(table)
+
+
+def rules_json(rows: Sequence[dict[str, Any]]) -> str:
+    """The rule table as JSON: {"version", "rules": [{code, name, source, applies_to, doc}]}."""
+    return json.dumps({"version": JSON_VERSION, "rules": list(rows)}, indent=2, ensure_ascii=True)
