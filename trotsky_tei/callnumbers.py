@@ -1,0 +1,319 @@
+"""Recognise archive references ("(10708) Houghton Library", "bMS Russ 13.1 (10708)") and normalise them.
+
+Every form is driven by the registry: a repository entry declares its names, its collections (with their
+written variants, e.g. the location prefix "bMS"), the pattern its item numbers follow and a finding-aid link.
+A text that does not fit a declared form gives None: nothing is ever guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from urllib.parse import quote
+
+from lxml import etree
+
+from .model import CallNumber, Collection, Entity
+from .reader import text_of
+from .registry import Registry
+from .xmlfile import NS, local_name
+
+# item numbers when a repository declares no pattern: digits, optional letter, optional asterisk, optional range
+GENERIC_ITEM = r"[0-9]+[a-z]?\*?(?:-[0-9]+[a-z]?\*?)?"
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212"), "-")
+_ITEM_END = r"(?![0-9A-Za-z*-])"
+
+
+@dataclass(frozen=True)
+class RepositoryForm:
+    """How one repository's call numbers are written, from its registry entry."""
+
+    id: str
+    names: tuple[str, ...]
+    institution: str | None = None
+    settlement: str | None = None
+    country: str | None = None
+    pattern: str | None = None  # declared item pattern (None: not declared, GENERIC_ITEM is used to read)
+    finding_aid: str | None = None
+    collections: tuple[Collection, ...] = ()
+
+    @classmethod
+    def from_entity(cls, entity: Entity) -> RepositoryForm:
+        return cls(
+            id=entity.id,
+            names=entity.names,
+            institution=entity.fact("institution"),
+            settlement=entity.fact("settlement"),
+            country=entity.fact("country"),
+            pattern=entity.fact("callNumberPattern"),
+            finding_aid=entity.fact("findingAid"),
+            collections=entity.collections,
+        )
+
+    @property
+    def label(self) -> str:
+        return self.names[0] if self.names else self.id
+
+
+def repository_forms(registry: Registry) -> tuple[RepositoryForm, ...]:
+    """The forms of every repository in the registry, in id order."""
+    return tuple(sorted((RepositoryForm.from_entity(e) for e in registry.by_kind("repository")), key=lambda f: f.id))
+
+
+def normalise_text(text: str) -> str:
+    """Fold white space (incl. no-break spaces) and turn typographic dashes into '-'."""
+    return " ".join(text.translate(_DASHES).split())
+
+
+def _fold(text: str) -> str:
+    return normalise_text(text).casefold()
+
+
+def _phrase(text: str) -> str:
+    """A regex for a literal phrase whose spaces may be any white space."""
+    return r"\s+".join(re.escape(w) for w in text.split())
+
+
+def _alternation(phrases: list[str]) -> str:
+    return "|".join(_phrase(p) for p in sorted(set(phrases), key=lambda p: (-len(p), p)) if p.strip())
+
+
+def _compile_item(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _regexes(form: RepositoryForm) -> tuple[re.Pattern[str], ...]:
+    """The prose forms of one repository, most specific first."""
+    item_pattern = form.pattern if form.pattern and _compile_item(form.pattern) else GENERIC_ITEM
+    item = rf"(?P<item>(?:{item_pattern})){_ITEM_END}"
+    repo = rf"(?<!\w)(?i:{_alternation(list(form.names))})(?!\w)" if form.names else None
+    colls = [c for coll in form.collections for c in (coll.call_number, *coll.variants)]
+    coll = rf"(?<!\w)(?P<coll>{_alternation(colls)})" if colls else None
+    out: list[str] = []
+    if coll:
+        # "[Houghton Library,] bMS Russ 13.1 (10708)"
+        prefix = rf"(?:{repo}\s*[,:]?\s*)?" if repo else ""
+        out.append(rf"{prefix}{coll}\s*[,:]?\s*\(\s*{item}\s*\)")
+    if repo:
+        # "(10708) Houghton Library"
+        out.append(rf"\(\s*{item}\s*\)\s*,?\s*{repo}")
+        # "Houghton 10708", "Houghton Library (10708)"
+        out.append(rf"{repo}\s*[,:]?\s*(?P<paren>\(\s*)?{item}(?(paren)\s*\))")
+    return tuple(re.compile(r) for r in out)
+
+
+@dataclass(frozen=True)
+class Found:
+    """An archive reference found in a text: the normalised call number and its span in the normalised text."""
+
+    call_number: CallNumber
+    start: int
+    end: int
+    text: str
+
+
+def split_item(idno: str) -> tuple[str, str | None, bool]:
+    """'7710*-7740' -> ('7710', '7740', True); item numbers stay strings ('780a')."""
+    first, sep, last = normalise_text(idno).replace(" ", "").partition("-")
+    star = "*" in first or "*" in last
+    return first.rstrip("*"), (last.rstrip("*") or None) if sep else None, star
+
+
+def _collection(form: RepositoryForm, written: str | None) -> tuple[str | None, str | None]:
+    """The canonical collection call number and the location prefix for a written collection."""
+    if not written:
+        return None, None
+    key = _fold(written)
+    for coll in form.collections:
+        if key == _fold(coll.call_number):
+            return coll.call_number, None
+        for variant in coll.variants:
+            if key == _fold(variant):
+                v_head, _, v_rest = normalise_text(variant).partition(" ")
+                c_head, _, c_rest = coll.call_number.partition(" ")
+                location = v_head if v_rest == c_rest and v_head != c_head else None
+                return coll.call_number, location
+    return normalise_text(written), None
+
+
+def make_call_number(form: RepositoryForm, item: str, collection: str | None = None) -> CallNumber:
+    """A structured call number for `item` (as written) at `form`'s repository."""
+    idno = normalise_text(item).replace(" ", "")
+    first, last, star = split_item(idno)
+    canonical, location = _collection(form, collection)
+    cn = CallNumber(
+        repository=form.label,
+        idno=idno,
+        collection=canonical,
+        institution=form.institution,
+        settlement=form.settlement,
+        country=form.country,
+        repository_id=form.id,
+        item=first,
+        item_end=last,
+        asterisk=star,
+        location=location,
+    )
+    return replace(cn, url=finding_aid_url(cn, (form,)))
+
+
+def find_references(text: str, forms: tuple[RepositoryForm, ...]) -> list[Found]:
+    """Every archive reference in a prose text, left to right, never overlapping."""
+    norm = normalise_text(text)
+    hits: list[tuple[int, int, RepositoryForm, re.Match[str]]] = []
+    for form in forms:
+        for rx in _regexes(form):
+            for m in rx.finditer(norm):
+                hits.append((m.start(), -(m.end() - m.start()), form, m))
+    hits.sort(key=lambda h: (h[0], h[1], h[2].id))
+    out: list[Found] = []
+    pos = 0
+    for start, _neg, form, m in hits:
+        if start < pos:
+            continue
+        groups = m.groupdict()
+        out.append(Found(make_call_number(form, groups["item"], groups.get("coll")), start, m.end(), m.group(0)))
+        pos = m.end()
+    return out
+
+
+def parse_reference(text: str, forms: tuple[RepositoryForm, ...]) -> CallNumber | None:
+    """The call number when `text` is one archive reference (surrounding brackets and punctuation aside), else None."""
+    norm = normalise_text(text)
+    found = find_references(norm, forms)
+    if len(found) != 1:
+        return None
+    f = found[0]
+    rest = norm[: f.start] + norm[f.end :]
+    return f.call_number if not rest.strip(" ()[].,;:") else None
+
+
+def fits_form(idno: str, form: RepositoryForm) -> bool:
+    """Whether an item number fits the repository's declared pattern (True when none is declared)."""
+    if not form.pattern:
+        return True
+    rx = _compile_item(form.pattern)
+    return rx is None or rx.fullmatch(normalise_text(idno).replace(" ", "")) is not None
+
+
+def known_collection(collection: str, form: RepositoryForm) -> bool:
+    """Whether a written collection is one the repository declares (True when it declares none)."""
+    if not form.collections:
+        return True
+    key = _fold(collection)
+    return any(key == _fold(c) for coll in form.collections for c in (coll.call_number, *coll.variants))
+
+
+def form_for(registry: Registry, forms: tuple[RepositoryForm, ...], name: str, ref: str | None) -> RepositoryForm | None:
+    """The repository an msIdentifier names: by its `@ref` in the registry, else by an exact name."""
+    if ref:
+        entity = registry.resolve(ref.split()[0])
+        if entity is not None:
+            return next((f for f in forms if f.id == entity.id), None)
+    key = _fold(name)
+    if not key:
+        return None
+    return next((f for f in forms if any(_fold(n) == key for n in f.names)), None)
+
+
+def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[RepositoryForm, ...]) -> CallNumber | None:
+    """The structured call number of an `msIdentifier`; enriched from the registry where its repository is known."""
+    repo_el = ms.find("tei:repository", NS)
+    idno_el = ms.find("tei:idno", NS)
+    if idno_el is None:
+        return None
+    idno = text_of(idno_el)
+    coll = text_of(ms.find("tei:collection", NS)) or None
+    form = form_for(registry, forms, text_of(repo_el), repo_el.get("ref") if repo_el is not None else None)
+    if form is None:
+        return CallNumber(
+            repository=text_of(repo_el),
+            idno=idno,
+            collection=coll,
+            institution=text_of(ms.find("tei:institution", NS)) or None,
+            settlement=text_of(ms.find("tei:settlement", NS)) or None,
+            country=text_of(ms.find("tei:country", NS)) or None,
+            cert=idno_el.get("cert"),
+        )
+    if coll is None:  # the whole reference may stand in idno: "bMS Russ 13.1 (10708)"
+        whole = parse_reference(idno, (form,))
+        if whole is not None:
+            return replace(whole, cert=idno_el.get("cert"))
+    cn = make_call_number(form, idno, coll)
+    return replace(cn, cert=idno_el.get("cert"))
+
+
+def structured_call_numbers(tree: etree._ElementTree, registry: Registry) -> list[tuple[CallNumber, etree._Element]]:
+    """Every `msIdentifier` of a letter with an `idno`, as call numbers, with the element."""
+    forms = repository_forms(registry)
+    out: list[tuple[CallNumber, etree._Element]] = []
+    for ms in tree.getroot().iter(f"{{{NS['tei']}}}msIdentifier"):
+        cn = from_ms_identifier(ms, registry, forms)
+        if cn is not None:
+            out.append((cn, ms))
+    return out
+
+
+def prose_references(tree: etree._ElementTree, registry: Registry) -> list[tuple[CallNumber, etree._Element]]:
+    """Archive references written in a `note` or `bibl` (outside `msIdentifier`), once each, in document order."""
+    forms = repository_forms(registry)
+    if not forms:
+        return []
+    seen: set[tuple[str | None, str, str | None]] = set()
+    out: list[tuple[CallNumber, etree._Element]] = []
+    for el in tree.getroot().iter(f"{{{NS['tei']}}}note", f"{{{NS['tei']}}}bibl"):
+        if any(local_name(a) == "msIdentifier" for a in el.iterancestors()):
+            continue
+        for found in find_references("".join(el.itertext()), forms):
+            cn = found.call_number
+            key = (cn.repository_id, cn.idno, cn.collection)
+            if key not in seen:
+                seen.add(key)
+                out.append((cn, el))
+    return out
+
+
+def same_item(a: CallNumber, b: CallNumber) -> bool:
+    """Two call numbers name the same item of the same repository (the collection may be left out in one)."""
+    if a.repository_id != b.repository_id or a.idno != b.idno:
+        return False
+    return a.collection is None or b.collection is None or a.collection == b.collection
+
+
+def finding_aid_url(cn: CallNumber, forms: tuple[RepositoryForm, ...]) -> str | None:
+    """The finding-aid link for a call number: its collection's template, else the repository's.
+
+    A repository with a single collection lends that collection's link to references that omit the
+    collection. Templates may hold `{item}` and `{collection}`. Only http(s) links are returned.
+    """
+    form = next((f for f in forms if f.id == cn.repository_id), None)
+    if form is None:
+        return None
+    template = None
+    coll = next((c for c in form.collections if c.call_number == cn.collection), None)
+    if coll is not None and coll.finding_aid:
+        template = coll.finding_aid
+    elif form.finding_aid:
+        template = form.finding_aid
+    elif cn.collection is None and len(form.collections) == 1 and form.collections[0].finding_aid:
+        template = form.collections[0].finding_aid
+    if not template or not template.startswith(("https://", "http://")):
+        return None
+    return template.replace("{item}", quote(cn.item or cn.idno, safe="")).replace(
+        "{collection}", quote(cn.collection or "", safe="")
+    )
+
+
+def written_collection(cn: CallNumber) -> str | None:
+    """The collection as cited, with its location prefix ("bMS Russ 13.1")."""
+    if cn.collection is None:
+        return None
+    if cn.location:
+        head, _, rest = cn.collection.partition(" ")
+        return f"{cn.location} {rest}" if rest else cn.location
+    return cn.collection
