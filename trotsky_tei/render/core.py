@@ -1,0 +1,513 @@
+"""The one render walker: modes, note and apparatus collection in document order, and the unknown-element fallback.
+
+A format supplies a `Writer` (an output sink that can be forked for notes and readings) and a handler table
+`{TEI local name: Handler}` saying what each element becomes (a block, an inline, a break, generated text).
+The walker owns every decision that is the same in all formats: which branch of `choice`/`app`/`subst` is
+shown in which mode, that `del` is left out of the reading text (and listed in the apparatus), that `note`s
+become numbered markers, and that an element without a handler renders its children and yields TT701.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from ..errors import Diagnostic, Severity
+from ..model import CallNumber, Entity
+from ..registry import Registry
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, local_name
+
+Mode = Literal["reading", "diplomatic"]
+MODES: tuple[Mode, ...] = ("reading", "diplomatic")
+
+# choice children: (shown in reading mode, shown in diplomatic mode) pairs, and the apparatus label of each
+CHOICE_PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("corr", "sic", "correction"),
+    ("reg", "orig", "regularisation"),
+    ("expan", "abbr", "expansion"),
+)
+READING_SIDE = {r: kind for r, _, kind in CHOICE_PAIRS}
+DIPLOMATIC_SIDE = {d: kind for _, d, kind in CHOICE_PAIRS}
+
+# elements the walker itself handles (their mode logic is the same in every format)
+WALKER_ELEMENTS = frozenset({"choice", "app", "subst", "add", "del", "note", "lem", "rdg", "rdgGrp"})
+
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """White space folded to single spaces and trimmed."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def safe_href(url: str | None) -> str | None:
+    """`url` if it may be emitted as a link (http, https, mailto or relative), else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url or any(c in url for c in "\x00\r\n\t\\") or any(ord(c) < 32 for c in url):
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme in ("http", "https", "mailto"):
+        return url
+    if scheme == "" and not url.startswith("//"):
+        return url
+    return None
+
+
+@dataclass(frozen=True)
+class Handler:
+    """What an element becomes in one format.
+
+    kind: "block" (paragraph-like), "inline", "lb", "pb", "empty" (no output; the element has no text of its
+    own) or "generated" (the output is `generate(el)`, e.g. `gap` → "[…]").
+    tag/cls: format-specific (an HTML tag and class, or a text block style).
+    before/after: literal text around the content (text formats: quotes, brackets).
+    attrs: for HTML, a function giving extra attributes (links, lang, datetime) — None values are dropped.
+    """
+
+    kind: str
+    tag: str = ""
+    cls: str = ""
+    before: str = ""
+    after: str = ""
+    generate: Callable[[etree._Element], str] | None = None
+    attrs: Callable[[etree._Element, RenderContext], dict[str, str | None]] | None = None
+
+
+class Writer(Protocol):
+    """An output sink of one format. The walker calls these in document order."""
+
+    def open(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None: ...
+    def close(self, el: etree._Element, handler: Handler) -> None: ...
+    def text(self, s: str) -> None: ...
+    def note_ref(self, note: Note) -> None: ...
+    def anchor(self, anchor: str) -> None: ...
+    def fork(self) -> Writer: ...
+    def result(self) -> object: ...
+
+
+@dataclass
+class RenderContext:
+    """What rendering one letter needs from outside it: the registry, links to register pages, URL policy, flags."""
+
+    registry: Registry | None = None
+    link_for: Callable[[str], str | None] = lambda entity_id: None
+    url_policy: Callable[[str | None], str | None] = safe_href
+    epub: bool = False
+    mode: str = "reading"
+    path: str = ""
+    call_number_url: Callable[[CallNumber], str | None] = lambda cn: cn.url
+
+
+@dataclass
+class Note:
+    """A `note` of the text: its number, element, and its content rendered by the format's writer."""
+
+    number: int
+    element: etree._Element
+    content: object = None
+
+    @property
+    def id(self) -> str:
+        return f"note-{self.number}"
+
+    @property
+    def ref_id(self) -> str:
+        return f"noteref-{self.number}"
+
+
+@dataclass
+class Reading:
+    """One reading of an apparatus entry: its rendered content, plain text, label and witness sigla."""
+
+    content: object
+    text: str
+    label: str  # "sic", "orig", "abbr", "corr", "reg", "expan", "del", "rdg", "lem"
+    witnesses: tuple[str, ...] = ()
+
+
+@dataclass
+class ApparatusEntry:
+    """An apparatus entry: a variant (`app`) or an editorial intervention, with the lemma shown in the text."""
+
+    number: int
+    kind: str  # "variant" | "correction" | "regularisation" | "expansion" | "deletion" | "substitution"
+    lemma: str
+    readings: list[Reading]
+    line: int = 0
+    lemma_witnesses: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"app-{self.number}"
+
+
+@dataclass
+class WalkResult:
+    """Everything one walk produced: the body output, notes, apparatus entries and warnings, in document order."""
+
+    body: object
+    notes: list[Note]
+    apparatus: list[ApparatusEntry]
+    warnings: list[Diagnostic]
+
+
+def witness_sigla(tree: etree._ElementTree | etree._Element) -> dict[str, str]:
+    """`witness/@xml:id` → its sigil: the witness's `@n`, else its `abbr`, else the id."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    out: dict[str, str] = {}
+    for w in root.iter(f"{{{TEI_NS}}}witness"):
+        wid = w.get(XML_ID)
+        if not wid:
+            continue
+        abbr = w.find("tei:abbr", NS)
+        out[wid] = w.get("n") or (fold("".join(abbr.itertext())) if abbr is not None else "") or wid
+    return out
+
+
+def letter_prefixes(tree: etree._ElementTree | etree._Element) -> dict[str, list[tuple[str, str]]]:
+    """The letter's own `prefixDef`s (e.g. `psn` → `../registry/persons.xml#$1`)."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    out: dict[str, list[tuple[str, str]]] = {}
+    for pd in root.iterfind(".//tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
+        out.setdefault(pd.get("ident", ""), []).append((pd.get("matchPattern", ""), pd.get("replacementPattern", "")))
+    return out
+
+
+def resolve_entity(pointer: str | None, prefixes: dict[str, list[tuple[str, str]]], registry: Registry | None) -> Entity | None:
+    """The registry entry a (first) pointer names, expanding the letter's own prefixes first."""
+    if not pointer or registry is None:
+        return None
+    first = pointer.split()[0] if pointer.split() else ""
+    prefix, sep, rest = first.partition(":")
+    if sep and prefix in prefixes:
+        for match, replacement in prefixes[prefix]:
+            try:
+                m = re.fullmatch(match, rest)
+                if m:
+                    first = m.expand(replacement.replace("$", "\\"))
+                    break
+            except (re.error, IndexError):
+                continue
+    return registry.resolve(first)
+
+
+class Walker:
+    """Walks a letter's `text` with one format's handler table, in one mode, collecting notes and apparatus."""
+
+    def __init__(
+        self,
+        table: dict[str, Handler],
+        writer: Writer,
+        ctx: RenderContext,
+        mode: Mode = "reading",
+        *,
+        format_name: str = "text",
+        sigla: dict[str, str] | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        self.table = table
+        self.writer = writer
+        self.ctx = ctx
+        self.mode: Mode = mode
+        self.format_name = format_name
+        self.sigla = sigla or {}
+        self.notes: list[Note] = []
+        self.apparatus: list[ApparatusEntry] = []
+        self._unknown: dict[str, list[int]] = {}
+        self._pending_notes: list[Note] = []
+
+    # --- entry points ---------------------------------------------------------------------------
+
+    def walk(self, elements: list[etree._Element]) -> WalkResult:
+        """Render `elements` (e.g. the letter's `front` and `body`), then every note they reference, in order."""
+        for el in elements:
+            self.visit(el)
+        body = self.writer.result()
+        while self._pending_notes:
+            note = self._pending_notes.pop(0)
+            note.content = self._render_into_fork(note.element)
+        return WalkResult(body, self.notes, self.apparatus, self._warnings())
+
+    def _warnings(self) -> list[Diagnostic]:
+        out = []
+        for name, lines in self._unknown.items():
+            count = f" ({len(lines)} occurrences, first here)" if len(lines) > 1 else ""
+            out.append(
+                Diagnostic(
+                    self.ctx.path,
+                    lines[0],
+                    0,
+                    Severity.WARNING,
+                    "TT701",
+                    "unknown-element",
+                    f"no {self.format_name} handler for <{name}>{count}; its content is rendered as plain text",
+                )
+            )
+        return sorted(out)
+
+    # --- dispatch -------------------------------------------------------------------------------
+
+    def visit(self, el: etree._Element) -> None:
+        if not isinstance(el.tag, str):
+            return  # comments and processing instructions: their tails are emitted by the parent
+        name = local_name(el)
+        if not el.tag.startswith(f"{{{TEI_NS}}}"):
+            name = el.prefix + ":" + name if el.prefix else name
+            self._unknown_element(el, name)
+            return
+        special = getattr(self, f"_v_{name}", None) if name in WALKER_ELEMENTS else None
+        if special is not None:
+            special(el)
+            return
+        handler = self.table.get(name)
+        if handler is None:
+            self._unknown_element(el, name)
+            return
+        self.emit(el, handler)
+
+    def emit(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
+        """Render `el` with `handler`: open, children (or generated text), close."""
+        self.writer.open(el, handler, anchor)
+        if handler.kind == "generated" and handler.generate is not None:
+            self.writer.text(handler.generate(el))
+        elif handler.kind not in ("empty", "lb", "pb"):
+            self.children(el)
+        self.writer.close(el, handler)
+
+    def children(self, el: etree._Element) -> None:
+        if el.text:
+            self.writer.text(el.text)
+        for child in el:
+            self.visit(child)
+            if child.tail:
+                self.writer.text(child.tail)
+
+    def _unknown_element(self, el: etree._Element, name: str) -> None:
+        self._unknown.setdefault(name, []).append(el.sourceline or 0)
+        self.children(el)
+
+    def _render_into_fork(self, el: etree._Element) -> object:
+        saved = self.writer
+        self.writer = saved.fork()
+        try:
+            self.children(el)
+            return self.writer.result()
+        finally:
+            self.writer = saved
+
+    def _plain(self, el: etree._Element) -> str:
+        return fold("".join(t for t in _texts_without_notes(el)))
+
+    def _wits(self, el: etree._Element) -> tuple[str, ...]:
+        out = []
+        for ptr in (el.get("wit") or "").split():
+            key = ptr[1:] if ptr.startswith("#") else ptr
+            out.append(self.sigla.get(key, key))
+        return tuple(out)
+
+    def _reading(self, el: etree._Element, label: str) -> Reading:
+        return Reading(self._render_into_fork(el), self._plain(el), label, self._wits(el))
+
+    def _new_entry(self, kind: str, lemma: str, readings: list[Reading], el: etree._Element, lemma_wits: tuple[str, ...] = ()) -> ApparatusEntry:
+        entry = ApparatusEntry(len(self.apparatus) + 1, kind, lemma, readings, el.sourceline or 0, lemma_wits)
+        self.apparatus.append(entry)
+        return entry
+
+    def _shown(self, name: str) -> Handler:
+        return self.table.get(name) or Handler("inline")
+
+    # --- the elements every format treats alike --------------------------------------------------
+
+    def _v_note(self, el: etree._Element) -> None:
+        note = Note(len(self.notes) + 1, el)
+        self.notes.append(note)
+        self._pending_notes.append(note)
+        self.writer.note_ref(note)
+
+    def _v_choice(self, el: etree._Element) -> None:
+        kids = [c for c in el if isinstance(c.tag, str)]
+        names = [local_name(c) for c in kids]
+        show_side = READING_SIDE if self.mode == "reading" else DIPLOMATIC_SIDE
+        other_side = DIPLOMATIC_SIDE if self.mode == "reading" else READING_SIDE
+        shown = next((c for c in kids if local_name(c) in show_side), None)
+        if shown is None or any(n not in show_side and n not in other_side for n in names):
+            # an unusual choice (e.g. two corr, or a seg): show the first child, list the others
+            shown = kids[0] if kids else None
+        if shown is None:
+            self.children(el)
+            return
+        others = [c for c in kids if c is not shown]
+        kind = show_side.get(local_name(shown)) or other_side.get(local_name(others[0]) if others else "", "variant")
+        readings = [self._reading(c, local_name(c)) for c in others]
+        entry = self._new_entry(kind, self._plain(shown), readings, el) if readings else None
+        self.emit(shown, self._shown(local_name(shown)), entry.id if entry else None)
+
+    def _v_subst(self, el: etree._Element) -> None:
+        if self.mode == "diplomatic":
+            self.emit(el, self._shown("subst"))
+            return
+        dels = [c for c in el if local_name(c) == "del"]
+        if not dels:
+            self.emit(el, self._shown("subst"))
+            return
+        lemma = fold(" ".join(self._plain(c) for c in el if isinstance(c.tag, str) and local_name(c) != "del"))
+        entry = self._new_entry("substitution", lemma, [self._reading(d, "del") for d in dels], el)
+        handler = self._shown("subst")
+        self.writer.open(el, handler, entry.id)
+        for child in el:
+            if local_name(child) != "del":
+                self.visit(child)
+            if child.tail:
+                self.writer.text(child.tail)
+        self.writer.close(el, handler)
+
+    def _v_add(self, el: etree._Element) -> None:
+        self.emit(el, self._shown("add"))
+
+    def _v_del(self, el: etree._Element) -> None:
+        if self.mode == "diplomatic":
+            self.emit(el, self._shown("del"))
+            return
+        entry = self._new_entry("deletion", "", [self._reading(el, "del")], el)
+        self.writer.anchor(entry.id)
+
+    def _v_app(self, el: etree._Element) -> None:
+        kids = [c for c in el if isinstance(c.tag, str)]
+        lem = next((c for c in kids if local_name(c) == "lem"), None)
+        rdgs: list[etree._Element] = []
+        for c in kids:
+            if local_name(c) == "rdg":
+                rdgs.append(c)
+            elif local_name(c) == "rdgGrp":
+                rdgs.extend(r for r in c if local_name(r) in ("rdg", "lem"))
+        if lem is None and rdgs:
+            lem = rdgs.pop(0)  # an app without lem: the first reading stands in the text
+        readings = [self._reading(r, "rdg") for r in rdgs]
+        for c in kids:
+            if local_name(c) not in ("lem", "rdg", "rdgGrp") and c is not lem:
+                readings.append(self._reading(c, local_name(c)))  # e.g. a note inside app: kept in the entry
+        entry = self._new_entry("variant", self._plain(lem) if lem is not None else "", readings, el, self._wits(lem) if lem is not None else ())
+        if lem is not None:
+            self.emit(lem, self._shown("lem"), entry.id)
+        else:
+            self.writer.anchor(entry.id)
+
+    def _v_lem(self, el: etree._Element) -> None:  # a lem outside app: just its text
+        self.emit(el, self._shown("lem"))
+
+    def _v_rdg(self, el: etree._Element) -> None:  # a rdg outside app: an entry of its own
+        entry = self._new_entry("variant", "", [self._reading(el, "rdg")], el)
+        self.writer.anchor(entry.id)
+
+    def _v_rdgGrp(self, el: etree._Element) -> None:
+        self.children(el)
+
+
+def _texts_without_notes(el: etree._Element) -> list[str]:
+    out: list[str] = []
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and local_name(child) != "note":
+            out.extend(_texts_without_notes(child))
+        if child.tail:
+            out.append(child.tail)
+    return out
+
+
+def text_elements(tree: etree._ElementTree | etree._Element) -> list[etree._Element]:
+    """What is rendered of a letter: `text/front` and `text/body` (a `group`'s texts too); `back` is not."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    text = root.find("tei:text", NS)
+    if text is None:
+        return []
+    out = [c for c in text if local_name(c) in ("front", "body")]
+    group = text.find("tei:group", NS)
+    if group is not None:
+        for t in group.iterfind(".//tei:text", NS):
+            out.extend(c for c in t if local_name(c) in ("front", "body"))
+    return out
+
+
+def text_lang(tree: etree._ElementTree | etree._Element, default: str = "") -> str:
+    """The letter's language: `text/@xml:lang`, else `TEI/@xml:lang`, else `default`."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    text = root.find("tei:text", NS)
+    return (text.get(XML_LANG) if text is not None else None) or root.get(XML_LANG) or default
+
+
+# elements whose `lb`s are line breaks even in the reading text (addresses, verse, openers and closers)
+LINE_CONTAINERS = frozenset(
+    {"opener", "closer", "address", "addrLine", "lg", "l", "dateline", "salute", "signed", "byline", "head", "row"}
+)
+PROSE_CONTAINERS = frozenset({"p", "ab", "note", "quote", "item", "cell", "postscript", "div", "body", "front"})
+
+
+def hard_line_break(lb: etree._Element, mode: Mode) -> bool:
+    """Whether an `lb` is shown as a line break: always in diplomatic mode, in reading mode only in line-based parts."""
+    if mode == "diplomatic":
+        return True
+    for anc in lb.iterancestors():
+        name = local_name(anc)
+        if name in LINE_CONTAINERS:
+            return True
+        if name in PROSE_CONTAINERS:
+            return False
+    return False
+
+
+def gap_text(el: etree._Element) -> str:
+    """What a `gap` shows: "[…]", with its reason and extent where given ("[… illegible, 2 words]")."""
+    details: list[str] = []
+    if el.get("reason"):
+        details.append(fold(el.get("reason", "")).replace("_", " "))
+    qty, unit, extent = el.get("quantity"), el.get("unit"), el.get("extent")
+    if qty and unit:
+        details.append(f"{qty} {unit}" + ("s" if qty != "1" and not unit.endswith("s") else ""))
+    elif extent:
+        details.append(fold(extent))
+    elif qty:
+        details.append(qty)
+    return "[…" + (" " + ", ".join(details) if details else "") + "]"
+
+
+def page_label(el: etree._Element) -> str:
+    """What a `pb` shows where page breaks are shown: "[p. 3]" for `@n="3"`, else "|"."""
+    n = el.get("n")
+    return f"[p. {fold(n)}]" if n else "|"
+
+
+def source_texts(tree: etree._ElementTree | etree._Element) -> list[str]:
+    """The letter's sources (`sourceDesc//bibl`) as text, leaving out notes."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    out: list[str] = []
+    for bibl in root.iterfind(".//tei:teiHeader/tei:fileDesc/tei:sourceDesc//tei:bibl", NS):
+        parts: list[str] = []
+
+        def walk(node: etree._Element) -> None:
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                if isinstance(child.tag, str) and local_name(child) != "note":
+                    if parts and parts[-1][-1:].isalnum() and local_name(node) == "respStmt":
+                        parts.append(" ")  # <resp>translated by</resp><persName>…: keep the words apart
+                    walk(child)
+                if child.tail:
+                    parts.append(child.tail)
+
+        walk(bibl)
+        text = fold("".join(parts))
+        if text:
+            out.append(text)
+    return out

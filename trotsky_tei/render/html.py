@@ -1,0 +1,477 @@
+"""The HTML letter writer: a letter page's content (metadata, text, notes, apparatus) as escaped HTML fragments.
+
+The page shell (head, navigation, site) is not made here; `render_letter_html` returns fragments a page template
+or an EPUB chapter puts together. Every fragment is built as an lxml tree, so every text value is escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..errors import Diagnostic
+from ..model import Letter, Mention
+from .core import (
+    ApparatusEntry,
+    Handler,
+    Mode,
+    Note,
+    RenderContext,
+    Walker,
+    fold,
+    gap_text,
+    hard_line_break,
+    letter_prefixes,
+    page_label,
+    resolve_entity,
+    source_texts,
+    text_elements,
+    text_lang,
+    witness_sigla,
+)
+from ..xmlfile import XML_LANG, local_name
+
+OPS_NS = "http://www.idpf.org/2007/ops"
+EPUB_TYPE = f"{{{OPS_NS}}}type"
+RenderMode = str  # "reading" | "diplomatic" | "both"
+
+# HTML elements that only take phrasing content: a block opened inside one becomes a <span class="block …">
+PHRASING = frozenset({"p", "span", "a", "em", "i", "b", "u", "sup", "sub", "q", "cite", "time", "ins", "del", "h3", "h4", "small", "abbr", "dfn", "s", "mark", "bdi", "code"})
+_DATE = re.compile(r"^-?\d{4}(-\d{2}(-\d{2})?)?$")
+_TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _cls(*names: str) -> str:
+    return " ".join(n for n in (_TOKEN.sub("-", x).strip("-") for x in names) if n)
+
+
+def _name_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
+    """A name linked to its register entry where the pointer resolves and the context gives a page for it."""
+    entity = resolve_entity(el.get("ref") or el.get("key"), _prefixes_of(el), ctx.registry)
+    url = ctx.url_policy(ctx.link_for(entity.id)) if entity is not None else None
+    return {"href": url}
+
+
+def _ref_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
+    target = (el.get("target") or "").split()
+    href = target[0] if len(target) == 1 else None
+    if href and href.startswith("#"):
+        href = None  # a pointer to an xml:id: that id is not an anchor of the page
+    if href and ctx.epub and not href.startswith(("http:", "https:", "mailto:")):
+        href = None  # a relative link would point outside the book
+    return {"href": ctx.url_policy(href)}
+
+
+def _date_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
+    when = el.get("when") or ""
+    return {"datetime": when if _DATE.match(when) else None}
+
+
+def _hi_tag(el: etree._Element) -> str:
+    rend = (el.get("rend") or el.get("rendition") or "").lower()
+    for key, tag in (("italic", "i"), ("bold", "b"), ("sup", "sup"), ("sub", "sub"), ("underline", "u"), ("strike", "s")):
+        if key in rend:
+            return tag
+    return "em" if rend in ("", "emph") else "span"
+
+
+def _prefixes_of(el: etree._Element) -> dict[str, list[tuple[str, str]]]:
+    return letter_prefixes(el.getroottree().getroot())
+
+
+H = Handler
+LINKED = "a?"  # tag marker: an <a> when attrs give an href, else a <span>
+HTML_TABLE: dict[str, Handler] = {
+    # blocks
+    "p": H("block", "p"),
+    "ab": H("block", "p", "ab"),
+    **{n: H("block", "div", n) for n in ("div", "div1", "div2", "div3", "opener", "closer", "postscript", "lg", "floatingText", "epigraph", "argument", "trailer", "titlePage", "front", "body", "figure", "listBibl")},
+    **{n: H("block", "p", n) for n in ("dateline", "salute", "signed", "byline", "docAuthor", "docDate", "docImprint", "titlePart", "docTitle")},
+    "address": H("block", "p", "address"),
+    "addrLine": H("inline", "span", "addrLine", after=""),
+    "l": H("block", "span", "l"),
+    "head": H("block", "h3", "head"),
+    "list": H("block", "ul", "list"),
+    "item": H("block", "li", "item"),
+    "table": H("block", "table", "table"),
+    "row": H("block", "tr", "row"),
+    "cell": H("block", "td", "cell"),
+    "figDesc": H("block", "p", "figDesc"),
+    # inlines
+    **{n: H("inline", LINKED, n, attrs=_name_attrs) for n in ("persName", "placeName", "orgName", "rs", "name", "geogName", "settlement", "country", "region", "bloc", "district")},
+    "ref": H("inline", LINKED, "ref", attrs=_ref_attrs),
+    "date": H("inline", "time", "date", attrs=_date_attrs),
+    "time": H("inline", "span", "time"),
+    "title": H("inline", "cite", "title"),
+    "hi": H("inline", "hi", "hi"),
+    "emph": H("inline", "em", "emph"),
+    "q": H("inline", "q", "q"),
+    "quote": H("inline", "q", "quote"),
+    "said": H("inline", "q", "said"),
+    "soCalled": H("inline", "q", "soCalled"),
+    "sic": H("inline", "span", "sic"),
+    "corr": H("inline", "span", "corr"),
+    "orig": H("inline", "span", "orig"),
+    "reg": H("inline", "span", "reg"),
+    "abbr": H("inline", "abbr", "abbr"),
+    "expan": H("inline", "span", "expan"),
+    "lem": H("inline", "span", "lem"),
+    "add": H("inline", "span", "add"),
+    "subst": H("inline", "span", "subst"),
+    "supplied": H("inline", "span", "supplied", before="[", after="]"),
+    "surplus": H("inline", "span", "surplus", before="{", after="}"),
+    "unclear": H("inline", "span", "unclear", after="(?)"),
+    "gap": H("generated", "span", "gap", generate=gap_text),
+    "space": H("generated", "span", "space", generate=lambda el: " "),
+    **{
+        n: H("inline", "span", n)
+        for n in (
+            "foreign", "term", "seg", "num", "measure", "mentioned", "distinct", "bibl", "label", "c", "w", "pc",
+            "damage", "fw", "roleName", "forename", "surname", "addName", "genName", "nameLink", "affiliation",
+            "occupation", "span", "author", "editor", "publisher", "pubPlace", "biblScope", "idno", "cit", "gloss",
+            "stamp", "metamark", "secl",
+        )
+    },
+    "lb": H("lb"),
+    "pb": H("pb", "span", "pb"),
+    "cb": H("empty"),
+    **{n: H("empty") for n in ("anchor", "handShift", "milestone", "graphic", "ptr", "media", "binaryObject")},
+}
+HTML_TABLE_DIPLOMATIC: dict[str, Handler] = {
+    **HTML_TABLE,
+    "del": H("inline", "del", "del"),
+    "add": H("inline", "ins", "add"),
+}
+
+
+def html_table(mode: Mode) -> dict[str, Handler]:
+    """The HTML handler table for a mode."""
+    return HTML_TABLE_DIPLOMATIC if mode == "diplomatic" else HTML_TABLE
+
+
+class HtmlWriter:
+    """Builds an lxml tree of HTML; blocks inside phrasing content degrade to spans so the HTML stays valid."""
+
+    def __init__(self, ctx: RenderContext, mode: Mode, id_prefix: str = "", root_tag: str = "div") -> None:
+        self.ctx = ctx
+        self.mode = mode
+        self.id_prefix = id_prefix
+        self.root = etree.Element(root_tag, nsmap={"epub": OPS_NS} if ctx.epub else None)
+        self.stack: list[etree._Element] = [self.root]
+        self.opened: list[bool] = []  # per open(): whether it pushed an element
+        self._glue = False
+
+    @property
+    def cur(self) -> etree._Element:
+        return self.stack[-1]
+
+    def _in_phrasing(self) -> bool:
+        return any(e.tag in PHRASING for e in self.stack)
+
+    def _append_text(self, s: str) -> None:
+        if not s:
+            return
+        cur = self.cur
+        if len(cur):
+            last = cur[-1]
+            last.tail = (last.tail or "") + s
+        else:
+            cur.text = (cur.text or "") + s
+
+    def _child(self, tag: str, attrs: dict[str, str | None] | None = None) -> etree._Element:
+        el = etree.SubElement(self.cur, tag)
+        for k, v in (attrs or {}).items():
+            if v is not None:
+                el.set(k, v)
+        return el
+
+    def open(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
+        if handler.kind == "lb":
+            if hard_line_break(el, self.mode):
+                self._child("br")
+            elif el.get("break") == "no":
+                self._glue = True
+            else:
+                self._append_text(" ")
+            self.opened.append(False)
+            return
+        if handler.kind == "pb":
+            span = self._child("span", {"class": "pb"})
+            span.text = page_label(el)
+            if self.mode == "reading":
+                span.set("aria-hidden", "true")
+            self.opened.append(False)
+            return
+        if handler.kind == "empty":
+            if anchor:
+                self.anchor(anchor)
+            self.opened.append(False)
+            return
+        attrs = handler.attrs(el, self.ctx) if handler.attrs else {}
+        tag = handler.tag or "span"
+        if tag == LINKED:
+            tag = "a" if attrs.get("href") else "span"
+        elif tag == "hi":
+            tag = _hi_tag(el)
+        else:
+            attrs.pop("href", None)
+        if handler.kind == "block" and self._in_phrasing():
+            tag = "span"
+        if tag in ("li", "tr", "td") and self.cur.tag not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
+            tag = "div" if not self._in_phrasing() else "span"
+        if tag == "time" and not attrs.get("datetime"):
+            tag = "span"
+        classes = [handler.cls]
+        if handler.kind == "block" and tag == "span":
+            classes.insert(0, "block")
+        if el.get("rend") and local_name(el) == "hi" and tag in ("span", "em"):
+            classes.append("rend-" + el.get("rend", ""))
+        attrs["class"] = _cls(*classes) or None
+        if anchor:
+            attrs["id"] = self.id_prefix + anchor
+        lang = el.get(XML_LANG)
+        if lang:
+            attrs["lang"] = lang
+        if tag == "table":
+            table = self._child("table", attrs)
+            self.stack.append(table)
+            self.stack.append(etree.SubElement(table, "tbody"))
+            self.opened.append(True)
+            return
+        node = self._child(tag, attrs)
+        self.stack.append(node)
+        self.opened.append(True)
+        if handler.before:
+            self._append_text(handler.before)
+
+    def close(self, el: etree._Element, handler: Handler) -> None:
+        pushed = self.opened.pop()
+        if not pushed:
+            return
+        if handler.after:
+            self._append_text(handler.after)
+        node = self.stack.pop()
+        if node.tag == "tbody":
+            self.stack.pop()
+
+    def text(self, s: str) -> None:
+        s = re.sub(r"\s+", " ", s)
+        if self._glue:
+            s = s.lstrip()
+            if s:
+                self._glue = False
+        self._append_text(s)
+
+    def note_ref(self, note: Note) -> None:
+        sup = self._child("sup")
+        a = etree.SubElement(
+            sup,
+            "a",
+            {
+                "class": "noteref",
+                "id": self.id_prefix + note.ref_id,
+                "href": f"#{note.id}",
+                "role": "doc-noteref",
+            },
+        )
+        if self.ctx.epub:
+            a.set(EPUB_TYPE, "noteref")
+        a.text = str(note.number)
+
+    def anchor(self, anchor: str) -> None:
+        self._child("span", {"id": self.id_prefix + anchor, "class": "app-anchor"})
+
+    def fork(self) -> HtmlWriter:
+        return HtmlWriter(self.ctx, self.mode, self.id_prefix)
+
+    def result(self) -> etree._Element:
+        return self.root
+
+
+@dataclass
+class RenderedLetter:
+    """A letter page's content, as HTML fragments (strings), plus its title, language and render warnings."""
+
+    title: str
+    lang: str
+    metadata_html: str
+    body_html: str
+    notes_html: str
+    apparatus_html: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+    note_count: int = 0
+    apparatus_count: int = 0
+
+
+def _serialize(el: etree._Element, ctx: RenderContext) -> str:
+    method = "xml" if ctx.epub else "html"
+    return etree.tostring(el, method=method, encoding="unicode")
+
+
+def _move_children(src: etree._Element, dst: etree._Element) -> None:
+    if src.text:
+        if len(dst):
+            dst[-1].tail = (dst[-1].tail or "") + src.text
+        else:
+            dst.text = (dst.text or "") + src.text
+    for child in list(src):
+        dst.append(child)
+
+
+def _root(tag: str, ctx: RenderContext, cls: str) -> etree._Element:
+    el = etree.Element(tag, nsmap={"epub": OPS_NS} if ctx.epub else None)
+    el.set("class", cls)
+    return el
+
+
+def _mention_html(parent: etree._Element, m: Mention, prefixes: dict[str, list[tuple[str, str]]], ctx: RenderContext) -> None:
+    entity = resolve_entity(m.ref, prefixes, ctx.registry)
+    url = ctx.url_policy(ctx.link_for(entity.id)) if entity is not None else None
+    node = etree.SubElement(parent, "a" if url else "span")
+    if url:
+        node.set("href", url)
+    node.text = m.name or (entity.label if entity is not None else "")
+
+
+def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) -> etree._Element:
+    """The letter's metadata as a `dl`: correspondents, date, place, languages, sources, call numbers."""
+    dl = _root("dl", ctx, "letter-metadata")
+    prefixes = letter_prefixes(tree)
+
+    def row(term: str) -> etree._Element:
+        dt = etree.SubElement(dl, "dt")
+        dt.text = term
+        return etree.SubElement(dl, "dd")
+
+    for term, people in (("From", letter.senders), ("To", letter.recipients)):
+        if people:
+            dd = row(term)
+            for i, m in enumerate(people):
+                if i:
+                    _tail(dd, "; ")
+                _mention_html(dd, m, prefixes, ctx)
+    if letter.date is not None:
+        dd = row("Date")
+        when = letter.date.when or ""
+        t = etree.SubElement(dd, "time" if _DATE.match(when) else "span")
+        if _DATE.match(when):
+            t.set("datetime", when)
+        t.text = letter.date.display
+    for term, place in (("Place", letter.place_sent), ("Received at", letter.place_received)):
+        if place is not None and place.name:
+            _mention_html(row(term), place, prefixes, ctx)
+    if letter.languages:
+        row("Languages").text = ", ".join(label or ident for ident, label in letter.languages)
+    for src in source_texts(tree):
+        row("Source").text = src
+    for cn in letter.call_numbers:
+        dd = row("Call number")
+        url = ctx.url_policy(ctx.call_number_url(cn))
+        node = etree.SubElement(dd, "a" if url else "span", {"class": "call-number"})
+        if url:
+            node.set("href", url)
+        node.text = cn.display
+        if cn.cert:
+            _tail(dd, f" (certainty: {cn.cert})")
+    return dl
+
+
+def _tail(parent: etree._Element, s: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + s
+    else:
+        parent.text = (parent.text or "") + s
+
+
+def notes_element(notes: list[Note], ctx: RenderContext) -> etree._Element:
+    """The notes as an `ol`, each `li#note-N` with a link back to its marker."""
+    ol = _root("ol", ctx, "notes")
+    for note in notes:
+        li = etree.SubElement(ol, "li", {"id": note.id})
+        if ctx.epub:
+            li.set(EPUB_TYPE, "footnote")
+        if isinstance(note.content, etree._Element):
+            _move_children(note.content, li)
+        _tail(li, " ")
+        back = etree.SubElement(li, "a", {"class": "noteback", "href": f"#{note.ref_id}", "role": "doc-backlink"})
+        back.set("aria-label", f"back to note marker {note.number}")
+        back.text = "↩"
+    return ol
+
+
+LABELS = {"sic": "sic", "corr": "corr.", "orig": "orig.", "reg": "reg.", "abbr": "abbr.", "expan": "expan.", "del": "del.", "rdg": ""}
+
+
+def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext) -> etree._Element:
+    """The apparatus as an `ol`: `lemma] label reading sigla; …`, the lemma linking to its place in the text."""
+    ol = _root("ol", ctx, "apparatus")
+    for entry in entries:
+        li = etree.SubElement(ol, "li", {"id": f"apparatus-{entry.number}", "class": _cls("app-entry", "app-" + entry.kind)})
+        lem = etree.SubElement(li, "a", {"class": "app-lemma", "href": f"#{entry.id}"})
+        lem.text = entry.lemma or "—"
+        for w in entry.lemma_witnesses:
+            _tail(li, " ")
+            etree.SubElement(li, "span", {"class": "siglum"}).text = w
+        _tail(li, "] ")
+        for i, r in enumerate(entry.readings):
+            if i:
+                _tail(li, "; ")
+            label = LABELS.get(r.label, r.label)
+            if label:
+                etree.SubElement(li, "i", {"class": "app-label"}).text = label
+                _tail(li, " ")
+            span = etree.SubElement(li, "span", {"class": "app-reading"})
+            if isinstance(r.content, etree._Element) and (len(r.content) or (r.content.text or "").strip()):
+                _move_children(r.content, span)
+            else:
+                span.text = "om."
+            for w in r.witnesses:
+                _tail(li, " ")
+                etree.SubElement(li, "span", {"class": "siglum"}).text = w
+    return ol
+
+
+def _walk(tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
+    writer = HtmlWriter(ctx, mode, id_prefix)
+    walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree))
+    result = walker.walk(text_elements(tree))
+    assert isinstance(result.body, etree._Element)
+    return result.body, result.notes, result.apparatus, result.warnings
+
+
+def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderContext, mode: RenderMode = "reading") -> RenderedLetter:
+    """Render a letter's page content. mode "both" gives the reading and the diplomatic text one after the other."""
+    if mode not in ("reading", "diplomatic", "both"):
+        raise ValueError(f"unknown mode {mode!r}; expected reading, diplomatic or both")
+    lang = text_lang(tree, letter.main_language or "")
+    primary: Mode = "diplomatic" if mode == "diplomatic" else "reading"
+    body, notes, apparatus, warnings = _walk(tree, ctx, primary, "")
+    body.set("class", f"letter-text {primary}")
+    if lang:
+        body.set("lang", lang)
+    if mode == "both":
+        dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-")
+        wrapper = _root("div", ctx, "letter-views")
+        for view, label in ((body, "Reading text"), (dbody, "Diplomatic text")):
+            section = etree.SubElement(wrapper, "section", {"class": f"view view-{'reading' if view is body else 'diplomatic'}"})
+            section.set("aria-label", label)
+            view.attrib.pop("class", None)
+            view.set("class", f"letter-text {'reading' if view is body else 'diplomatic'}")
+            if lang:
+                view.set("lang", lang)
+            section.append(view)
+        body = wrapper
+    return RenderedLetter(
+        title=fold(letter.title),
+        lang=lang,
+        metadata_html=_serialize(metadata_element(tree, letter, ctx), ctx),
+        body_html=_serialize(body, ctx),
+        notes_html=_serialize(notes_element(notes, ctx), ctx) if notes else "",
+        apparatus_html=_serialize(apparatus_element(apparatus, ctx), ctx) if apparatus else "",
+        warnings=warnings,
+        note_count=len(notes),
+        apparatus_count=len(apparatus),
+    )
+

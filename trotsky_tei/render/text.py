@@ -1,0 +1,288 @@
+"""The plain-text writer: header block, the wrapped text with `[n]` note markers, then the notes and the apparatus."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+
+from lxml import etree
+
+from ..errors import Diagnostic
+from ..model import Letter
+from .core import (
+    ApparatusEntry,
+    Handler,
+    Mode,
+    Note,
+    RenderContext,
+    Walker,
+    fold,
+    gap_text,
+    hard_line_break,
+    page_label,
+    source_texts,
+    text_elements,
+    witness_sigla,
+)
+
+HARD_BREAK = "\n"  # inside a block's raw text; source white space is folded to spaces before it is stored
+
+# block styles: "para" (wrapped, blank line around), "line" (one line, no blank line between two of them),
+# "lines" (a group of lines), "head", "item" (a list item, "- " hanging)
+B = Handler
+TEXT_TABLE: dict[str, Handler] = {
+    # blocks
+    **{n: B("block", "para") for n in ("p", "ab", "div", "div1", "div2", "div3", "list", "listBibl", "figure", "table", "postscript", "floatingText", "epigraph", "argument", "trailer", "docTitle", "titlePage", "front", "body")},
+    **{n: B("block", "lines") for n in ("opener", "closer", "address", "lg")},
+    **{n: B("block", "line") for n in ("dateline", "salute", "signed", "addrLine", "l", "byline", "row", "docAuthor", "docDate", "docImprint", "titlePart")},
+    "head": B("block", "head"),
+    "item": B("block", "item"),
+    # inlines that show just their text
+    **{
+        n: B("inline")
+        for n in (
+            "hi", "emph", "persName", "placeName", "orgName", "rs", "name", "date", "time", "title", "foreign", "term",
+            "seg", "ref", "num", "measure", "mentioned", "distinct", "bibl", "label", "c", "w", "pc",
+            "abbr", "expan", "sic", "corr", "orig", "reg", "lem", "add", "subst", "damage", "fw", "roleName",
+            "forename", "surname", "addName", "genName", "nameLink", "geogName", "settlement", "country", "region",
+            "bloc", "district", "affiliation", "occupation", "span", "author", "editor", "publisher", "pubPlace",
+            "biblScope", "idno", "cell", "cit", "gloss", "stamp", "metamark", "secl",
+        )
+    },
+    **{n: B("inline", before="“", after="”") for n in ("q", "quote", "said", "soCalled")},
+    "supplied": B("inline", before="[", after="]"),
+    "surplus": B("inline", before="{", after="}"),
+    "unclear": B("inline", after="(?)"),
+    "gap": B("generated", generate=gap_text),
+    "space": B("generated", generate=lambda el: " "),
+    "lb": B("lb"),
+    "pb": B("pb"),
+    "cb": B("empty"),
+    **{n: B("empty") for n in ("anchor", "handShift", "milestone", "graphic", "ptr", "media", "binaryObject")},
+    "figDesc": B("block", "para", before="[Figure: ", after="]"),
+}
+
+# in diplomatic mode the original's deletions and additions are marked (Leiden-style brackets)
+TEXT_TABLE_DIPLOMATIC: dict[str, Handler] = {
+    **TEXT_TABLE,
+    "del": B("inline", before="⟦", after="⟧"),
+    "add": B("inline", before="⸌", after="⸍"),
+}
+
+
+def text_table(mode: Mode) -> dict[str, Handler]:
+    """The text handler table for a mode."""
+    return TEXT_TABLE_DIPLOMATIC if mode == "diplomatic" else TEXT_TABLE
+
+
+Block = tuple[str, str]  # (style, raw text with HARD_BREAK line breaks)
+
+
+class TextWriter:
+    """Collects blocks of text; white space is folded, `lb` becomes a space or a line break by mode and context."""
+
+    def __init__(self, mode: Mode) -> None:
+        self.mode = mode
+        self.blocks: list[Block] = []
+        self.buf: list[str] = []
+        self.styles: list[str] = ["para"]
+        self._glue = False  # the next text joins the previous word (after <lb break="no"/>)
+
+    def _flush(self) -> None:
+        raw = "".join(self.buf)
+        self.buf = []
+        if raw.strip(" "):
+            self.blocks.append((self.styles[-1], raw))
+
+    def open(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
+        if handler.kind == "block":
+            self._flush()
+            self.styles.append(handler.tag or "para")
+        elif handler.kind == "lb":
+            if hard_line_break(el, self.mode):
+                self.buf.append(HARD_BREAK)
+            elif el.get("break") == "no":
+                self._glue = True
+            else:
+                self.buf.append(" ")
+            return
+        elif handler.kind == "pb":
+            if self.mode == "diplomatic":
+                self.buf.append(f" {page_label(el)} ")
+            return
+        if handler.before:
+            self.buf.append(handler.before)
+
+    def close(self, el: etree._Element, handler: Handler) -> None:
+        if handler.kind in ("lb", "pb"):
+            return
+        if handler.after:
+            self.buf.append(handler.after)
+        if handler.kind == "block":
+            self._flush()
+            self.styles.pop()
+
+    def text(self, s: str) -> None:
+        s = " ".join(s.split("\n")).replace("\t", " ").replace("\r", " ")
+        if self._glue:
+            s = s.lstrip()
+            if s:
+                self._glue = False
+        self.buf.append(s)
+
+    def note_ref(self, note: Note) -> None:
+        self.buf.append(f"[{note.number}]")
+
+    def anchor(self, anchor: str) -> None:
+        return None
+
+    def fork(self) -> TextWriter:
+        return TextWriter(self.mode)
+
+    def result(self) -> list[Block]:
+        self._flush()
+        return list(self.blocks)
+
+
+def _lines(raw: str) -> list[str]:
+    return [line for line in (fold(part) for part in raw.split(HARD_BREAK)) if line]
+
+
+def format_blocks(blocks: Sequence[Block], width: int, first: str = "", indent: str = "") -> str:
+    """Wrap blocks at `width`: paragraphs separated by blank lines, line-based blocks keep their lines."""
+    out: list[str] = []
+    prev_style = ""
+    for style, raw in blocks:
+        lines = _lines(raw)
+        if not lines:
+            continue
+        lead = first if not out else indent
+        if style == "item":
+            lead, rest = lead + "- ", indent + "  "
+        else:
+            rest = indent
+        wrapped: list[str] = []
+        for j, line in enumerate(lines):
+            wrapped.extend(
+                textwrap.wrap(
+                    line,
+                    width=max(width, 20),
+                    initial_indent=lead if j == 0 else rest,
+                    subsequent_indent=rest,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+        text = "\n".join(wrapped)
+        if out:
+            sep = "\n" if style == prev_style == "line" or (style == prev_style == "item") else "\n\n"
+            out.append(sep)
+        out.append(text)
+        prev_style = style
+    return "".join(out)
+
+
+def inline_text(blocks: Sequence[Block]) -> str:
+    """Blocks as one line (for apparatus readings)."""
+    return " ".join(" ".join(_lines(raw)) for _, raw in blocks)
+
+
+APP_LABELS = {
+    "sic": "sic",
+    "corr": "corr.",
+    "orig": "orig.",
+    "reg": "reg.",
+    "abbr": "abbr.",
+    "expan": "expan.",
+    "del": "del.",
+    "rdg": "",
+}
+
+
+def apparatus_line(entry: ApparatusEntry) -> str:
+    """One apparatus entry as text: `lemma (sigla)] label reading (sigla); …`."""
+    lemma = entry.lemma or "—"
+    if entry.lemma_witnesses:
+        lemma += " " + " ".join(entry.lemma_witnesses)
+    parts = []
+    for r in entry.readings:
+        content = inline_text(r.content) if isinstance(r.content, list) else r.text
+        label = APP_LABELS.get(r.label, r.label)
+        bits = [b for b in (label, content or "om.", " ".join(r.witnesses)) if b]
+        parts.append(" ".join(bits))
+    return f"{lemma}] " + "; ".join(parts)
+
+
+def _header(letter: Letter, sources: list[str], width: int) -> str:
+    rows: list[tuple[str, str]] = []
+    if letter.date:
+        rows.append(("Date", letter.date.display))
+    if letter.senders:
+        rows.append(("From", "; ".join(m.name for m in letter.senders)))
+    if letter.recipients:
+        rows.append(("To", "; ".join(m.name for m in letter.recipients)))
+    if letter.place_sent and letter.place_sent.name:
+        rows.append(("Place", letter.place_sent.name))
+    if letter.languages:
+        rows.append(("Languages", ", ".join(label or ident for ident, label in letter.languages)))
+    for src in sources:
+        rows.append(("Source", src))
+    for cn in letter.call_numbers:
+        rows.append(("Call number", cn.display))
+    title = fold(letter.title)
+    lines = textwrap.wrap(title, width=max(width, 20), break_long_words=False, break_on_hyphens=False) or [letter.id]
+    out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), max(width, 20))]
+    key_w = max((len(k) for k, _ in rows), default=0) + 2
+    for key, value in rows:
+        out.extend(
+            textwrap.wrap(
+                fold(value),
+                width=max(width, key_w + 20),
+                initial_indent=f"{key}:".ljust(key_w),
+                subsequent_indent=" " * key_w,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(out)
+
+
+def _section(title: str) -> str:
+    return f"{title}\n{'-' * len(title)}"
+
+
+def render_letter_text(
+    tree: etree._ElementTree, letter: Letter, ctx: RenderContext, width: int = 72, mode: Mode = "reading"
+) -> tuple[str, list[Diagnostic]]:
+    """The letter as plain text: header, text, notes, apparatus; and the render warnings (TT701)."""
+    walker = Walker(text_table(mode), TextWriter(mode), ctx, mode, format_name="text", sigla=witness_sigla(tree))
+    result = walker.walk(text_elements(tree))
+    parts = [_header(letter, source_texts(tree), width)]
+    body = result.body if isinstance(result.body, list) else []
+    parts.append(format_blocks(body, width) if body else "")
+    if result.notes:
+        notes = []
+        for note in result.notes:
+            label = f"[{note.number}] "
+            content = note.content if isinstance(note.content, list) else []
+            notes.append(format_blocks(content, width, label, " " * len(label)) or label.rstrip())
+        parts.append(_section("Notes") + "\n\n" + "\n".join(notes))
+    if result.apparatus:
+        entries = []
+        digits = len(str(len(result.apparatus)))
+        for entry in result.apparatus:
+            label = f"{str(entry.number).rjust(digits)}. "
+            entries.append(
+                "\n".join(
+                    textwrap.wrap(
+                        apparatus_line(entry),
+                        width=max(width, 20),
+                        initial_indent=label,
+                        subsequent_indent=" " * len(label),
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                    )
+                )
+            )
+        parts.append(_section("Apparatus") + "\n\n" + "\n".join(entries))
+    return "\n\n".join(p for p in parts if p) + "\n", result.warnings
