@@ -90,6 +90,7 @@ UNKNOWN = [
     "10708",
     "",
     "Houghton 10708 and Houghton 10709",  # two references are not one
+    "MS Russ 13.1 (1929–1940)",  # the collection's dates, not an item range
 ]
 
 

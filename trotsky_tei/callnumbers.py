@@ -177,9 +177,23 @@ def find_references(text: str, forms: tuple[RepositoryForm, ...]) -> list[Found]
         if start < pos:
             continue
         groups = m.groupdict()
+        if _is_collection_date(form, groups.get("coll"), groups["item"]):
+            continue  # "MS Russ 13.1 (1929–1940)" gives the collection's dates, not an item range
         out.append(Found(make_call_number(form, groups["item"], groups.get("coll")), start, m.end(), m.group(0)))
         pos = m.end()
     return out
+
+
+def _is_collection_date(form: RepositoryForm, written: str | None, item: str) -> bool:
+    if not written:
+        return False
+    canonical, _ = _collection(form, written)
+    coll = next((c for c in form.collections if c.call_number == canonical), None)
+    return coll is not None and bool(coll.date) and _squash(coll.date) == _squash(item)
+
+
+def _squash(text: str) -> str:
+    return normalise_text(text).replace(" ", "")
 
 
 def parse_reference(text: str, forms: tuple[RepositoryForm, ...]) -> CallNumber | None:
