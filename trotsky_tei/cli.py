@@ -94,12 +94,133 @@ def rules(fmt: str) -> None:
 # --- link / index -----------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry for each file).")
+@click.option("--write", is_flag=True, help="Add @ref where the match is unambiguous; every other byte stays as it was.")
+@click.option("--dry-run", is_flag=True, help="Show what --write would change as a unified diff; write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
+@click.pass_context
+def link(ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str) -> None:
+    """Link every name in letters (persName, placeName, orgName, typed rs) to the registry.
+
+    PATHS are files and folders (searched recursively for *.xml; registry and edition files are skipped).
+    Exit status: 0 every name resolves, 1 unlinked, ambiguous, unknown or broken names remain (or an
+    unresolved correspondent), 2 usage error.
+    """
+    from pathlib import Path
+
+    from .console import make_console, print_json
+    from .errors import UsageError, has_errors
+    from .link import link_paths, summary
+    from .link_output import link_json, print_link_report
+
+    if registry_dir is not None and not Path(registry_dir).is_dir():
+        raise UsageError(f"--registry {registry_dir}: not a folder")
+    reports, diags = link_paths(paths, registry=registry_dir, write=write and not dry_run, dry_run=dry_run)
+    all_diags = [*diags, *(d for r in reports for d in r.diagnostics)]
+    counts = summary(reports)
+    counts["errors"] += sum(1 for d in diags if d.severity.value == "error")
+    console = make_console()
+    if fmt == "json":
+        print_json(console, link_json(reports, all_diags, counts))
+    else:
+        print_link_report(console, reports, all_diags, counts, show_diff=dry_run)
+    ctx.exit(1 if has_errors(all_diags) else 0)
+
+
 # --- export / build ---------------------------------------------------------------------------------
 
 
 @cli.group()
 def export() -> None:
     """Export letters to other formats (cmif, html, text, epub)."""
+
+
+# export html / export epub / build (the web edition, the book, the whole pipeline)
+
+_MODE_OPTION = click.option(
+    "--mode", type=click.Choice(["reading", "diplomatic", "both"]), default="both", show_default=True,
+    help="Reading text, diplomatic transcription, or both on each page with a switch that needs no JavaScript.",
+)
+
+
+def _edition_data(paths: tuple[str, ...]) -> object:
+    from .render.collect import collect
+
+    return collect(list(paths))
+
+
+def _print_render_diagnostics(console: object, diags: list[object]) -> None:
+    from .console import diagnostic_text
+
+    for d in diags:
+        console.print(diagnostic_text(d), soft_wrap=True)  # type: ignore[attr-defined]
+
+
+@export.command("html")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for the site (created; see --force).")
+@_MODE_OPTION
+@click.option("--templates", metavar="DIR", help="Folder with page.html / style.css / print.css overriding the bundled ones (default: <corpus root>/templates if present).")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
+@click.pass_context
+def export_html(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool) -> None:
+    """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
+    from .console import make_console
+    from .errors import has_errors
+    from .render.site import export_site
+
+    data = _edition_data(paths)
+    written, warns = export_site(data, out, mode=mode, templates=templates, force=force)  # type: ignore[arg-type]
+    console = make_console(stderr=True)
+    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
+    _print_render_diagnostics(console, diags)
+    console.print(f"{len(data.letters)} letters, {len(written)} files written to {out}")  # type: ignore[attr-defined]
+    ctx.exit(1 if has_errors(diags) else 0)
+
+
+@export.command("epub")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="FILE", help="The .epub file to write.")
+@click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Which text the chapters give.")
+@click.pass_context
+def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str) -> None:
+    """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
+    from .console import make_console
+    from .errors import has_errors
+    from .render.epub import export_epub
+
+    data = _edition_data(paths)
+    warns = export_epub(data, out, mode=mode)  # type: ignore[arg-type]
+    console = make_console(stderr=True)
+    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
+    _print_render_diagnostics(console, diags)
+    console.print(f"{len(data.letters)} letters written to {out}")  # type: ignore[attr-defined]
+    ctx.exit(1 if has_errors(diags) else 0)
+
+
+@cli.command("build")
+@click.argument("corpus", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "out", default="edition", show_default=True, metavar="DIR", help="Output folder.")
+@click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
+@_MODE_OPTION
+@click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones (default: <corpus>/templates if present).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate in N processes (default: all cores).")
+@click.pass_context
+def build_cmd(ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None) -> None:
+    """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
+
+    The edition is written even when validation finds errors; the exit status is then 1.
+    """
+    from .build import build, summary_table
+    from .console import make_console
+
+    console = make_console(stderr=True)
+    result = build(corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates)
+    _print_render_diagnostics(console, list(result.diagnostics))
+    console.print(summary_table(result))
+    ctx.exit(result.exit_code)
 
 
 def main(argv: list[str] | None = None) -> int:
