@@ -129,10 +129,15 @@ def date_range(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule("TT303", "future-date", kinds=("letter", "registry", "edition"))
 def future_date(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A date that begins after today."""
+    """A date that begins after today (a range: its earliest date; reported once per element)."""
     today = _today(ctx)
+    by_element: dict[etree._Element, list[tuple[Ymd, str, str]]] = {}
     for el, attr, value in _dated(ctx):
-        b = bounds(value)
-        if b is not None and check_w3c(value) is None and b[0] > today:
+        b = bounds(value) if check_w3c(value) is None else None
+        if b is not None:
+            by_element.setdefault(el, []).append((b[0], attr, value))
+    for el, starts in by_element.items():
+        start, attr, value = min(starts)
+        if start > today:
             shown = _dt.date(*today).isoformat()
             yield ctx.diag(el, "TT303", "future-date", f"@{attr}='{value}' is in the future (today is {shown})")
