@@ -137,90 +137,29 @@ def export() -> None:
     """Export letters to other formats (cmif, html, text, epub)."""
 
 
-# export html / export epub / build (the web edition, the book, the whole pipeline)
-
-_MODE_OPTION = click.option(
-    "--mode", type=click.Choice(["reading", "diplomatic", "both"]), default="both", show_default=True,
-    help="Reading text, diplomatic transcription, or both on each page with a switch that needs no JavaScript.",
-)
+# export text (plain text, one file per letter)
 
 
-def _edition_data(paths: tuple[str, ...]) -> object:
-    from .render.collect import collect
-
-    return collect(list(paths))
-
-
-def _print_render_diagnostics(console: object, diags: list[object]) -> None:
-    from .console import diagnostic_text
-
-    for d in diags:
-        console.print(diagnostic_text(d), soft_wrap=True)  # type: ignore[attr-defined]
-
-
-@export.command("html")
+@export.command("text")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for the site (created; see --force).")
-@_MODE_OPTION
-@click.option("--templates", metavar="DIR", help="Folder with page.html / style.css / print.css overriding the bundled ones (default: <corpus root>/templates if present).")
-@click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
+@click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for one .txt per letter, or - for standard output.")
+@click.option("--width", type=click.IntRange(min=20), default=72, show_default=True, help="Wrap the text at this many characters.")
+@click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Reading text (corrections, expansions) or the original readings.")
 @click.pass_context
-def export_html(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool) -> None:
-    """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
+def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str) -> None:
+    """Write each letter as plain text: header, wrapped text with [n] note markers, notes, apparatus."""
     from .console import make_console
     from .errors import has_errors
-    from .render.site import export_site
+    from .render.text import export_text
 
-    data = _edition_data(paths)
-    written, warns = export_site(data, out, mode=mode, templates=templates, force=force)  # type: ignore[arg-type]
+    written, stdout_text, diags = export_text(paths, out, width=width, mode=mode)  # type: ignore[arg-type]
+    if out == "-":
+        click.echo(stdout_text, nl=False)
     console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
-    _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters, {len(written)} files written to {out}")  # type: ignore[attr-defined]
+    _print_render_diagnostics(console, list(diags))
+    if out != "-":
+        console.print(f"{len(written)} letters written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
-
-
-@export.command("epub")
-@click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output", "out", required=True, metavar="FILE", help="The .epub file to write.")
-@click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Which text the chapters give.")
-@click.pass_context
-def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str) -> None:
-    """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
-    from .console import make_console
-    from .errors import has_errors
-    from .render.epub import export_epub
-
-    data = _edition_data(paths)
-    warns = export_epub(data, out, mode=mode)  # type: ignore[arg-type]
-    console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
-    _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters written to {out}")  # type: ignore[attr-defined]
-    ctx.exit(1 if has_errors(diags) else 0)
-
-
-@cli.command("build")
-@click.argument("corpus", type=click.Path(file_okay=False))
-@click.option("-o", "--output", "out", default="edition", show_default=True, metavar="DIR", help="Output folder.")
-@click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
-@_MODE_OPTION
-@click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones (default: <corpus>/templates if present).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate in N processes (default: all cores).")
-@click.pass_context
-def build_cmd(ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None) -> None:
-    """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
-
-    The edition is written even when validation finds errors; the exit status is then 1.
-    """
-    from .build import build, summary_table
-    from .console import make_console
-
-    console = make_console(stderr=True)
-    result = build(corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates)
-    _print_render_diagnostics(console, list(result.diagnostics))
-    console.print(summary_table(result))
-    ctx.exit(result.exit_code)
 
 
 # export html / export epub / build (the web edition, the book, the whole pipeline)

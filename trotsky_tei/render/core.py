@@ -281,8 +281,7 @@ class Walker:
         self.writer.open(el, handler, anchor)
         if handler.kind == "generated" and handler.generate is not None:
             self.writer.text(handler.generate(el))
-        elif handler.kind not in ("empty", "lb", "pb"):
-            self.children(el)
+        self.children(el)  # even an element meant to be empty: never drop text
         self.writer.close(el, handler)
 
     def children(self, el: etree._Element) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 from lxml import etree
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, OutputError
 from ..model import Letter
+from ..reader import discover, read
+from ..xmlfile import atomic_write
 from .core import (
     ApparatusEntry,
     Handler,
@@ -286,3 +289,45 @@ def render_letter_text(
             )
         parts.append(_section("Apparatus") + "\n\n" + "\n".join(entries))
     return "\n\n".join(p for p in parts if p) + "\n", result.warnings
+
+
+def export_text(
+    paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading"
+) -> tuple[list[str], str, list[Diagnostic]]:
+    """Render every letter under `paths` to `out`/<file stem>.txt (or, with `out` "-", return the texts joined).
+
+    Returns (files written, text for standard output, diagnostics); registry and edition files are skipped.
+    """
+    files, diags = discover(list(paths))
+    written: list[str] = []
+    chunks: list[str] = []
+    used: set[str] = set()
+    out_dir = None if out == "-" else Path(out)
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {out}: {exc.strerror or exc}") from exc
+    for path in files:
+        lf = read(path)
+        diags.extend(lf.parsed.diagnostics)
+        if lf.parsed.tree is None or lf.letter is None:
+            continue
+        text, warnings = render_letter_text(lf.parsed.tree, lf.letter, RenderContext(path=path), width, mode)
+        diags.extend(warnings)
+        if out_dir is None:
+            chunks.append(text)
+            continue
+        stem, n = Path(path).stem, 1
+        name = f"{stem}.txt"
+        while name in used:
+            n += 1
+            name = f"{stem}-{n}.txt"
+        used.add(name)
+        target = out_dir / name
+        try:
+            atomic_write(target, text.encode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        written.append(str(target))
+    return written, "\n".join(chunks), diags
