@@ -110,6 +110,8 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
     (`bibl type="collection"`, each with `idno type="callNumber"`s, `title`, `date`, `ptr type="findingAid"`)."""
     facts: list[tuple[str, str]] = []
     parent = el.getparent()
+    if parent is not None and local_name(parent) == "listOrg":  # org/listOrg/org, as the letter schema has it
+        parent = parent.getparent()
     if parent is not None and local_name(parent) == "org":
         inst = text_of(parent.find("tei:orgName", NS))
         if inst:
