@@ -106,7 +106,8 @@ class StartTag:
     start: int  # offset of "<"
     end: int  # offset just after ">"
     attrs_end: int  # offset just after the last attribute (or the name)
-    line: int
+    line: int  # line of "<"
+    end_line: int  # line of ">" (libxml2 may give an element this line as its sourceline)
     self_closing: bool
     attributes: tuple[Attribute, ...]
     close_start: int  # offset of "</name>" (== end for an empty-element tag)
@@ -205,6 +206,7 @@ def scan(text: str) -> list[StartTag]:
                     "end": m.end(),
                     "attrs_end": m.end(2),
                     "line": line,
+                    "end_line": line + text.count("\n", lt, m.end()),
                     "self_closing": closing,
                     "attributes": attrs,
                     "close_start": m.end(),
@@ -276,7 +278,7 @@ def _check_element(tag: StartTag, el: etree._Element | None, index: int) -> None
     expected = etree.QName(el).localname
     if _local(tag.name) != expected:
         raise PatchError(f"element {index}: the file has <{tag.name}> where the tree has <{expected}>")
-    if el.sourceline and el.sourceline < 65535 and el.sourceline != tag.line:
+    if el.sourceline and el.sourceline < 65535 and not tag.line <= el.sourceline <= tag.end_line:
         raise PatchError(f"element {index} <{tag.name}>: line {tag.line} in the file, {el.sourceline} in the tree")
 
 
