@@ -129,6 +129,41 @@ def link(ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, w
     ctx.exit(1 if has_errors(all_diags) else 0)
 
 
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry of the first path).")
+@click.option("--what", type=click.Choice(["all", "correspondents", "concordance"]), default="all", show_default=True, help="Which register to show (csv needs one).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True, help="Rich tables, JSON or CSV.")
+@click.pass_context
+def index_cmd(ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, what: str, fmt: str) -> None:
+    """The register of correspondents (letters sent, received, mentioned) and the call-number concordance.
+
+    Exit status: 0, or 1 when a file could not be read (it is reported and the others are indexed).
+    """
+    from pathlib import Path
+
+    from .console import diagnostic_text, make_console, print_json
+    from .errors import UsageError, has_errors
+    from .index import index_paths, print_index, to_csv, to_json
+
+    if registry_dir is not None and not Path(registry_dir).is_dir():
+        raise UsageError(f"--registry {registry_dir}: not a folder")
+    if fmt == "csv" and what == "all":
+        raise UsageError("--format csv writes one table: add --what correspondents or --what concordance")
+    index = index_paths(paths, registry_dir)
+    err = make_console(stderr=True)
+    for d in index.diagnostics:
+        err.print(diagnostic_text(d), soft_wrap=True)
+    console = make_console()
+    if fmt == "json":
+        print_json(console, to_json(index, what))
+    elif fmt == "csv":
+        click.echo(to_csv(index, what), nl=False)
+    else:
+        print_index(console, index, what)
+    ctx.exit(1 if has_errors(index.diagnostics) else 0)
+
+
 # --- export / build ---------------------------------------------------------------------------------
 
 

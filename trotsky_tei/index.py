@@ -1,0 +1,265 @@
+"""The register of correspondents (letters sent, received, mentioned) and the call-number concordance."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .callnumbers import prose_references, same_item, structured_call_numbers
+from .errors import Diagnostic
+from .model import CallNumber, Letter, Mention
+from .reader import REGISTRY_DIR, discover, find_corpus_root, read
+from .registry import Registry, load_registry
+
+ROLES = ("sent", "received", "mentioned")
+
+
+@dataclass(frozen=True)
+class LetterRef:
+    """A letter as the index lists it."""
+
+    id: str
+    path: str
+    date: str
+    title: str
+    sort_key: tuple[str, str]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "path": self.path, "date": self.date, "title": self.title}
+
+
+@dataclass
+class Correspondent:
+    """Someone who sent or received a letter, and the letters they sent, received or are mentioned in."""
+
+    key: str  # registry id, else the pointer as written, else "name:<name>"
+    label: str
+    kind: str
+    link: str  # "registry" | "unresolved" (a pointer the registry does not know) | "none" (no pointer)
+    pointer: str | None = None
+    letters: dict[str, list[LetterRef]] = field(default_factory=lambda: {r: [] for r in ROLES})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "link": self.link,
+            "pointer": self.pointer,
+            **{role: [r.as_dict() for r in self.letters[role]] for role in ROLES},
+        }
+
+
+@dataclass(frozen=True)
+class ConcordanceEntry:
+    """One call number and the letter it belongs to; `source` says where the letter records it."""
+
+    call_number: CallNumber
+    letter: LetterRef
+    source: str  # "msIdentifier" | "prose"
+
+    @property
+    def label(self) -> str:
+        cn = self.call_number
+        coll = f"{cn.collection} ({cn.idno})" if cn.collection else cn.idno
+        return f"{cn.repository}, {coll}" if cn.repository else coll
+
+    def as_dict(self) -> dict[str, Any]:
+        cn = self.call_number
+        return {
+            "call_number": self.label,
+            "repository": cn.repository,
+            "repository_id": cn.repository_id,
+            "collection": cn.collection,
+            "idno": cn.idno,
+            "item": cn.item,
+            "item_end": cn.item_end,
+            "asterisk": cn.asterisk,
+            "url": cn.url,
+            "source": self.source,
+            "letter": self.letter.as_dict(),
+        }
+
+
+@dataclass
+class Index:
+    """What `trotsky-tei index` reports."""
+
+    correspondents: list[Correspondent]
+    concordance: list[ConcordanceEntry]
+    letters: int
+    diagnostics: list[Diagnostic]
+
+    def summary(self) -> dict[str, int]:
+        links = [c.link for c in self.correspondents]
+        return {
+            "letters": self.letters,
+            "correspondents": len(self.correspondents),
+            "in_registry": links.count("registry"),
+            "unresolved_pointer": links.count("unresolved"),
+            "no_pointer": links.count("none"),
+            "call_numbers": len(self.concordance),
+        }
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders '780a' < '7710' < '10708' (numbers by value)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p.casefold()) for p in re.findall(r"\d+|\D+", text))
+
+
+def _key(m: Mention, registry: Registry) -> tuple[str, str, str | None, str]:
+    """(key, link status, pointer, label) of a name in a letter."""
+    pointer = (m.ref or "").split()[0] if m.ref and m.ref.split() else None
+    if pointer:
+        entity = registry.resolve(pointer)
+        if entity is not None:
+            return entity.id, "registry", pointer, entity.label
+        return pointer, "unresolved", pointer, m.name or pointer
+    return f"name:{' '.join(m.name.split()).casefold()}", "none", None, m.name
+
+
+def _ref(letter: Letter) -> LetterRef:
+    return LetterRef(letter.id, letter.path, letter.date.display if letter.date else "undated", letter.title, letter.sort_key)
+
+
+def corpus_registry(paths: list[str] | tuple[str, ...], registry_dir: str | None = None) -> tuple[Registry, list[Diagnostic]]:
+    """The registry beside the first path's corpus (`<root>/registry/`), or the folder given."""
+    if registry_dir is None and paths:
+        root = find_corpus_root(paths[0])
+        registry_dir = str(root / REGISTRY_DIR) if root is not None else None
+    return load_registry(registry_dir)
+
+
+def build_index(paths: list[str] | tuple[str, ...], registry: Registry) -> Index:
+    """Read every letter under `paths` and build the register of correspondents and the concordance."""
+    files, diags = discover(paths)
+    people: dict[str, Correspondent] = {}
+    mentions: list[tuple[str, LetterRef]] = []
+    concordance: list[ConcordanceEntry] = []
+    count = 0
+    for path in files:
+        lf = read(path)
+        diags.extend(lf.parsed.diagnostics)
+        if lf.letter is None or lf.parsed.tree is None:
+            continue
+        count += 1
+        letter = lf.letter
+        ref = _ref(letter)
+        for role, names in (("sent", letter.senders), ("received", letter.recipients)):
+            for m in names:
+                key, link, pointer, label = _key(m, registry)
+                entry = people.setdefault(key, Correspondent(key, label, m.kind, link, pointer))
+                if ref not in entry.letters[role]:
+                    entry.letters[role].append(ref)
+        for m in letter.mentions:
+            mentions.append((_key(m, registry)[0], ref))
+        structured = structured_call_numbers(lf.parsed.tree, registry)
+        for cn, _el in structured:
+            concordance.append(ConcordanceEntry(cn, ref, "msIdentifier"))
+        for cn, _el in prose_references(lf.parsed.tree, registry):
+            if not any(same_item(cn, s) for s, _ in structured):
+                concordance.append(ConcordanceEntry(cn, ref, "prose"))
+    for key, ref in mentions:
+        entry = people.get(key)
+        if entry is not None and ref not in entry.letters["mentioned"]:
+            entry.letters["mentioned"].append(ref)
+    for entry in people.values():
+        for role in ROLES:
+            entry.letters[role].sort(key=lambda r: r.sort_key)
+    correspondents = sorted(people.values(), key=lambda c: (c.label.casefold(), c.key))
+    concordance.sort(
+        key=lambda e: (
+            e.call_number.repository.casefold(),
+            (e.call_number.collection or "").casefold(),
+            _natural(e.call_number.idno),
+            e.letter.sort_key,
+        )
+    )
+    return Index(correspondents, concordance, count, sorted(set(diags)))
+
+
+# --- output ---------------------------------------------------------------------------------------------
+
+
+def to_json(index: Index, what: str = "all") -> str:
+    """The index as JSON (stable key order, UTF-8 text)."""
+    doc: dict[str, Any] = {"version": 1, "summary": index.summary()}
+    if what in ("all", "correspondents"):
+        doc["correspondents"] = [c.as_dict() for c in index.correspondents]
+    if what in ("all", "concordance"):
+        doc["concordance"] = [e.as_dict() for e in index.concordance]
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+CORRESPONDENT_FIELDS = ["key", "label", "kind", "link", "role", "letter_id", "date", "title", "path"]
+CONCORDANCE_FIELDS = ["call_number", "repository", "repository_id", "collection", "idno", "asterisk", "url", "source",
+                      "letter_id", "date", "title", "path"]
+
+
+def to_csv(index: Index, what: str) -> str:
+    """One table as CSV: a row per (correspondent, role, letter), or per (call number, letter)."""
+    buf = io.StringIO()
+    if what == "correspondents":
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CORRESPONDENT_FIELDS)
+        for c in index.correspondents:
+            for role in ROLES:
+                for r in c.letters[role]:
+                    w.writerow([c.key, c.label, c.kind, c.link, role, r.id, r.date, r.title, r.path])
+    else:
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(CONCORDANCE_FIELDS)
+        for e in index.concordance:
+            cn, r = e.call_number, e.letter
+            w.writerow([e.label, cn.repository, cn.repository_id or "", cn.collection or "", cn.idno,
+                        "yes" if cn.asterisk else "", cn.url or "", e.source, r.id, r.date, r.title, r.path])
+    return buf.getvalue()
+
+
+def _ids(refs: list[LetterRef]) -> str:
+    return "\n".join(f"{r.id} ({r.date})" for r in refs)
+
+
+def print_index(console: Console, index: Index, what: str = "all") -> None:
+    """Rich tables of the correspondents and/or the concordance, and a summary line."""
+    if what in ("all", "correspondents"):
+        t = Table(title="Correspondents", show_lines=True)
+        for col in ("Correspondent", "Key", "Sent", "Received", "Mentioned in"):
+            t.add_column(col, overflow="fold")
+        for c in index.correspondents:
+            key = c.key if c.link == "registry" else f"{c.key} [{c.link}]"
+            t.add_row(c.label, key, *(_ids(c.letters[role]) for role in ROLES))
+        console.print(t)
+    if what in ("all", "concordance"):
+        t = Table(title="Concordance of call numbers", show_lines=False)
+        for col in ("Call number", "Letter", "Date", "Recorded in", "Finding aid"):
+            t.add_column(col, overflow="fold")
+        for e in index.concordance:
+            t.add_row(e.label, e.letter.id, e.letter.date, e.source, e.call_number.url or "")
+        console.print(t)
+    s = index.summary()
+    console.print(
+        f"{_n(s['letters'], 'letter')}, {_n(s['correspondents'], 'correspondent')} "
+        f"({s['in_registry']} in the registry, {s['unresolved_pointer']} with a pointer the registry does not know, "
+        f"{s['no_pointer']} without a pointer), {_n(s['call_numbers'], 'call number')}"
+    )
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def index_paths(paths: list[str] | tuple[str, ...], registry_dir: str | None = None) -> Index:
+    """Load the registry for `paths` and build their index."""
+    registry, diags = corpus_registry(paths, registry_dir)
+    index = build_index(paths, registry)
+    index.diagnostics = sorted(set([*diags, *index.diagnostics]))
+    return index
+
