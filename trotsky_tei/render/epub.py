@@ -73,12 +73,14 @@ def epub_notes(body_html: str, notes_html: str) -> tuple[str, str]:
     notes = lxml_html.fragment_fromstring(notes_html, create_parent="div")
     note_ids = {el.get("id") for el in notes.iter() if isinstance(el.tag, str) and el.get("id")}
     targets: list[str] = []
+    numbers: dict[str, str] = {}
     for a in body.iter("a"):
         href = a.get("href", "")
         if href.startswith("#") and href[1:] in note_ids:
             a.set("epub:type", "noteref")
             a.set("role", "doc-noteref")
             targets.append(href[1:])
+            numbers.setdefault(href[1:], "".join(a.itertext()).strip())
     asides: list[str] = []
     seen: set[str] = set()
     for target in targets:
@@ -93,7 +95,8 @@ def epub_notes(body_html: str, notes_html: str) -> tuple[str, str]:
         inner = (esc(el.text) if el.text else "") + "".join(
             etree.tostring(c, method="xml", encoding="unicode", with_tail=True) for c in el if isinstance(c.tag, str)
         )
-        asides.append(f'<aside epub:type="footnote" role="doc-footnote" id="{esc(target)}">{inner}</aside>')
+        number = f'<span class="note-number">{esc(numbers[target])}.</span> ' if numbers.get(target) else ""
+        asides.append(f'<aside epub:type="footnote" role="doc-footnote" id="{esc(target)}">{number}{inner}</aside>')
     return _serialise_children(body), "\n".join(asides)
 
 
@@ -160,33 +163,17 @@ class Book:
         self.add("title.xhtml", ed.title, "\n".join(parts), in_toc=False)
 
     def letter(self, info: LetterInfo) -> None:
-        lt = info.letter
-        frag = render_fragment(info, self.data, self.mode, self.link_for, epub=True)
+        frag = render_fragment(info, self.data, self.mode, self.link_for)
         self.warnings.extend(frag.warnings)
-        meta: list[tuple[str, str]] = []
-        if info.senders:
-            meta.append(("From", self.named(info.senders)))
-        if info.recipients:
-            meta.append(("To", self.named(info.recipients)))
-        meta.append(("Date", esc(lt.date.display) if lt.date else "undated"))
-        if info.place_sent is not None:
-            meta.append(("Place", self.named((info.place_sent,))))
-        if lt.languages:
-            meta.append(("Languages", esc("; ".join(label or ident for ident, label in lt.languages))))
-        for src in lt.sources:
-            meta.append(("Source", esc(src)))
-        for cn in lt.call_numbers:
-            meta.append(("Call number", xlink(cn.url, cn.display)))
-        for resp, name in info.credits:
-            meta.append((resp[:1].upper() + resp[1:], esc(name)))
-        dl = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in meta)
+        credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
+        if info.rights:
+            credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
         body, notes = epub_notes(frag.body_html, frag.notes_html)
-        lang_attr = f' lang="{esc(frag.lang)}" xml:lang="{esc(frag.lang)}"' if frag.lang else ""
         parts = [
             f'<section epub:type="chapter" class="letter">\n<h1>{esc(frag.title)}</h1>',
-            f'<dl class="metadata">{dl}</dl>',
             to_xhtml(frag.metadata_html),
-            f'<div class="letter-text"{lang_attr}>\n{body}\n</div>',
+            f'<dl class="letter-credits">{credits}</dl>' if credits else "",
+            f'<div class="letter-body">\n{body}\n</div>',
         ]
         if notes:
             parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{notes}\n</section>')

@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any
-
-from lxml import html as lxml_html
 
 from ..errors import Diagnostic, OutputError, UsageError
 from ..model import CallNumber, Entity
@@ -55,58 +52,25 @@ class Fragment:
 
 
 def render_fragment(
-    info: LetterInfo, data: EditionData, mode: str, link_for: Callable[[str], str | None], *, epub: bool = False
+    info: LetterInfo, data: EditionData, mode: str, link_for: Callable[[str], str | None]
 ) -> Fragment:
-    """Parse the letter again and render it with the HTML writer (the tree is dropped afterwards).
+    """Parse the letter again and render it with the shared walker's HTML writer (the tree is dropped afterwards).
 
-    `mode` "both" renders the reading and the diplomatic text; the diplomatic copy's ids get a "-dipl" suffix
-    so that the page stays valid, and notes and apparatus are taken from the reading render.
+    mode "both" gives the reading and the diplomatic text one after the other (the diplomatic copy's ids are
+    prefixed "d-" by the writer); a page shows one of them at a time with a CSS-only switch.
     """
+    from .core import RenderContext
+    from .html import render_letter_html
+
     parsed = parse_file(info.letter.path)
     if parsed.tree is None:
         return Fragment(info.letter.title, info.lang, warnings=list(parsed.diagnostics))
-    try:
-        from . import html as html_writer  # the shared walker's HTML handler table
-    except ImportError:  # pragma: no cover - only while the HTML writer has not landed
-        html_writer = None  # type: ignore[assignment]
-    if html_writer is None or not hasattr(html_writer, "render_letter_html"):  # pragma: no cover
-        body = parsed.tree.getroot().find("tei:text/tei:body", NS)
-        paras = "".join(f"<p>{esc(text_of(p))}</p>\n" for p in (body.iter("{*}p") if body is not None else []))
-        return Fragment(info.letter.title, info.lang, body_html=paras)
-    from .core import RenderContext
-
-    def one(m: str) -> object:
-        ctx = RenderContext(registry=data.registry, link_for=link_for, epub=epub, mode=m, path=info.letter.path)
-        return html_writer.render_letter_html(parsed.tree, info.letter, ctx, mode=m)
-
-    r: Any = one("diplomatic" if mode == "diplomatic" else "reading")
-    frag = Fragment(
+    ctx = RenderContext(registry=data.registry, link_for=link_for, mode=mode, path=info.letter.path)
+    r = render_letter_html(parsed.tree, info.letter, ctx, mode=mode)  # type: ignore[arg-type]
+    return Fragment(
         r.title or info.letter.title, r.lang or info.lang, r.metadata_html, r.body_html, r.notes_html,
         r.apparatus_html, list(r.warnings),
     )
-    if mode == "both":
-        d: Any = one("diplomatic")
-        frag.body_html = (
-            '<div class="reading-view">\n<h3 class="view-heading">Reading text</h3>\n' + frag.body_html + "\n</div>\n"
-            '<div class="diplomatic-view">\n<h3 class="view-heading">Diplomatic transcription</h3>\n'
-            + suffix_ids(d.body_html, "-dipl") + "\n</div>"
-        )
-    return frag
-
-
-def suffix_ids(fragment: str, suffix: str) -> str:
-    """The HTML fragment with every `id` (and `for`) given `suffix`, so that a second copy keeps ids unique."""
-    if not fragment.strip():
-        return fragment
-    wrapper = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    for el in wrapper.iter():
-        if not isinstance(el.tag, str):
-            continue
-        for attr in ("id", "for"):
-            if el.get(attr):
-                el.set(attr, el.get(attr) + suffix)
-    out = (wrapper.text and esc(wrapper.text)) or ""
-    return out + "".join(lxml_html.tostring(c, encoding="unicode") for c in wrapper)
 
 
 # --- templates -------------------------------------------------------------------------------------
@@ -268,28 +232,14 @@ class Site:
         frag = render_fragment(info, self.data, self.mode, self.entity_link("../"))
         self.diagnostics.extend(frag.warnings)
         root = "../"
-        meta: list[tuple[str, str]] = []
-        if info.senders:
-            meta.append(("From", self.names(info.senders, root)))
-        if info.recipients:
-            meta.append(("To", self.names(info.recipients, root)))
-        meta.append(("Date", esc(lt.date.display) if lt.date else "undated"))
-        if info.place_sent:
-            meta.append(("Place", self.named(info.place_sent, root)))
-        if lt.languages:
-            meta.append(("Languages", esc("; ".join(label or ident for ident, label in lt.languages))))
-        for src in lt.sources:
-            meta.append(("Source", esc(src)))
-        for cn in lt.call_numbers:
-            meta.append(("Call number", self.call_number(cn)))
-        for resp, name in info.credits:
-            meta.append((resp[:1].upper() + resp[1:], esc(name)))
-        dl = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in meta)
-        lang_attr = f' lang="{esc(frag.lang)}"' if frag.lang else ""
+        credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
+        if info.rights:
+            credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
+        credits_html = f'<dl class="letter-credits">{credits}</dl>\n' if credits else ""
         parts = [
             f'<article class="letter" aria-labelledby="letter-title">\n<h1 id="letter-title">{esc(frag.title)}</h1>',
             f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
-            f'<dl class="metadata">{dl}</dl>\n{frag.metadata_html}</section>',
+            f"{frag.metadata_html}\n{credits_html}</section>",
         ]
         switch = ""
         if self.mode == "both":
@@ -303,7 +253,7 @@ class Site:
             )
         parts.append(
             f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n{switch}'
-            f'<div class="letter-text view-{esc(self.mode)}"{lang_attr}>\n{frag.body_html}\n</div>\n</section>'
+            f"{frag.body_html}\n</section>"
         )
         if frag.notes_html.strip():
             parts.append(f'<section class="notes" aria-labelledby="h-notes">\n<h2 id="h-notes">Notes</h2>\n{frag.notes_html}\n</section>')
