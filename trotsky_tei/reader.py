@@ -101,7 +101,7 @@ def _mentions(parent: etree._Element | None) -> tuple[Mention, ...]:
     if parent is None:
         return ()
     out: list[Mention] = []
-    for el in parent.iter(tei("persName"), tei("orgName"), tei("name"), tei("rs")):
+    for el in parent.iter(tei("persName"), tei("orgName"), tei("placeName"), tei("name"), tei("rs")):
         kind = NAME_TAGS.get(local_name(el)) or {"person": "person", "org": "org", "place": "place"}.get(
             el.get("type", ""), "person"
         )
