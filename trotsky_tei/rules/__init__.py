@@ -18,7 +18,7 @@ from ..model import Letter
 from ..registry import Registry
 
 # modules under trotsky_tei.rules that define rules; add yours here
-RULE_MODULES: list[str] = ["ids", "pointers", "dates", "correspondence", "archive", "archive_forms"]
+RULE_MODULES: list[str] = ["ids", "pointers", "dates", "correspondence", "archive", "archive_forms", "registry"]
 
 
 @dataclass
