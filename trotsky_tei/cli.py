@@ -172,6 +172,37 @@ def export() -> None:
     """Export letters to other formats (cmif, html, text, epub)."""
 
 
+@export.command("cmif")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="FILE", help="The CMIF file to write.")
+@click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry of the first path).")
+@click.option("--base-url", metavar="URL", help="The web edition's base URL; each correspDesc/@ref is <URL>letters/<id>.html (default: edition.xml's idno type=\"URL\"; none: no @ref).")
+@click.option("--url", "file_url", metavar="URL", help="Where the CMIF file is published (idno type=\"url\"; default: <base URL><file name>, else the file name).")
+@click.option("--date", metavar="YYYY-MM-DD", help="The file's date (default: the edition's date, else SOURCE_DATE_EPOCH, else today).")
+@click.pass_context
+def export_cmif_cmd(
+    ctx: click.Context, paths: tuple[str, ...], out: str, registry_dir: str | None, base_url: str | None,
+    file_url: str | None, date: str | None,
+) -> None:
+    """Write a CMIF 1.1 file (correspSearch): one correspDesc per letter, authority URIs, W3C dates."""
+    from pathlib import Path
+
+    from .console import diagnostic_text, make_console
+    from .errors import UsageError, has_errors
+    from .render.cmif import CmifOptions, export_cmif
+
+    if registry_dir is not None and not Path(registry_dir).is_dir():
+        raise UsageError(f"--registry {registry_dir}: not a folder")
+    if base_url is not None and not base_url.startswith(("https://", "http://")):
+        raise UsageError(f"--base-url {base_url}: not an http(s) URL")
+    diags = export_cmif(list(paths), out, registry_dir=registry_dir, options=CmifOptions(base_url, file_url, date))
+    console = make_console(stderr=True)
+    for d in diags:
+        console.print(diagnostic_text(d), soft_wrap=True)
+    console.print(f"CMIF written to {out}")
+    ctx.exit(1 if has_errors(diags) else 0)
+
+
 # export text (plain text, one file per letter)
 
 
