@@ -52,7 +52,7 @@ def body_of(text: str) -> str:
 
 
 def section(text: str, name: str) -> str:
-    m = re.search(rf"\n{name}\n-+\n\n(.*?)(?:\n\n(?:Notes|Apparatus)\n|\Z)", text, re.S)
+    m = re.search(rf"\n{name}\n-+\n\n(.*?)(?:\n\n(?:Notes|Apparatus)\n|\Z)", text, re.DOTALL)
     return m.group(1).rstrip("\n") if m else ""
 
 

@@ -311,7 +311,7 @@ class Walker:
     def _wits(self, el: etree._Element) -> tuple[str, ...]:
         out = []
         for ptr in (el.get("wit") or "").split():
-            key = ptr[1:] if ptr.startswith("#") else ptr
+            key = ptr.removeprefix("#")
             out.append(self.sigla.get(key, key))
         return tuple(out)
 
@@ -487,25 +487,25 @@ def page_label(el: etree._Element) -> str:
     return f"[p. {fold(n)}]" if n else "|"
 
 
+def _bibl_text(node: etree._Element, parts: list[str]) -> None:
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        if isinstance(child.tag, str) and local_name(child) != "note":
+            if parts and parts[-1][-1:].isalnum() and local_name(node) == "respStmt":
+                parts.append(" ")  # <resp>translated by</resp><persName>…: keep the words apart
+            _bibl_text(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
 def source_texts(tree: etree._ElementTree | etree._Element) -> list[str]:
     """The letter's sources (`sourceDesc//bibl`) as text, leaving out notes."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     out: list[str] = []
     for bibl in root.iterfind(".//tei:teiHeader/tei:fileDesc/tei:sourceDesc//tei:bibl", NS):
         parts: list[str] = []
-
-        def walk(node: etree._Element) -> None:
-            if node.text:
-                parts.append(node.text)
-            for child in node:
-                if isinstance(child.tag, str) and local_name(child) != "note":
-                    if parts and parts[-1][-1:].isalnum() and local_name(node) == "respStmt":
-                        parts.append(" ")  # <resp>translated by</resp><persName>…: keep the words apart
-                    walk(child)
-                if child.tail:
-                    parts.append(child.tail)
-
-        walk(bibl)
+        _bibl_text(bibl, parts)
         text = fold("".join(parts))
         if text:
             out.append(text)

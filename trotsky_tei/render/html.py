@@ -13,6 +13,7 @@ from lxml import etree
 
 from ..errors import Diagnostic
 from ..model import Letter, Mention
+from ..xmlfile import XML_LANG, local_name
 from .core import (
     ApparatusEntry,
     Handler,
@@ -31,7 +32,6 @@ from .core import (
     text_lang,
     witness_sigla,
 )
-from ..xmlfile import XML_LANG, local_name
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
@@ -307,7 +307,7 @@ class RenderedLetter:
 
 def _serialize(el: etree._Element, ctx: RenderContext) -> str:
     method = "xml" if ctx.epub else "html"
-    return etree.tostring(el, method=method, encoding="unicode")
+    return str(etree.tostring(el, method=method, encoding="unicode"))
 
 
 def _move_children(src: etree._Element, dst: etree._Element) -> None:
