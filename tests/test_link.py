@@ -229,7 +229,7 @@ def test_real_letters_with_our_registry_change_only_refs(tmp_path: Path, capsys:
     src = SHARED / "data" / "letters"
     dst = tmp_path / "letters"
     shutil.copytree(src, dst)
-    rc, out = run(capsys, "--write", "--registry", str(FIXTURE / "registry"), str(dst))
+    rc, _out = run(capsys, "--write", "--registry", str(FIXTURE / "registry"), str(dst))
     assert rc in (0, 1)
     for f in sorted(src.rglob("*.xml")):
         before, after = f.read_bytes(), (dst / f.relative_to(src)).read_bytes()

@@ -14,7 +14,7 @@ from lxml import etree
 from .errors import Diagnostic, Severity
 from .matching import fits
 from .model import Entity
-from .patch import ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
+from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
 from .reader import REGISTRY_DIR, discover, document_kind, find_corpus_root
 from .registry import Registry, load_registry
 from .xmlfile import NS, XML_ID, atomic_write, local_name, parse_bytes
@@ -177,7 +177,7 @@ class LetterContext:
         """(status, entity id, note) of one pointer: linked, broken (into our registry, no such id) or external."""
         expanded = self.expand(pointer)
         declared = expanded is not None
-        target = expanded if declared else pointer
+        target = expanded if expanded is not None else pointer
         if target.startswith("#"):
             frag = target[1:]
             if frag in self.registry.entries:
@@ -325,8 +325,11 @@ def _diagnostics(path: str, mentions: list[MentionReport]) -> list[Diagnostic]:
         code, name, severity = CODES[problem]
         what = f"<{m.element}> '{m.text}'"
         if problem == "correspondent":
-            detail = {"unlinked": f"not linked; the registry has {m.candidates[0] if m.candidates else '?'}",
-                      "ambiguous": f"ambiguous: {', '.join(m.candidates)}"}.get(m.status, m.note or m.status)
+            detail = {
+                "unlinked": f"no @ref; it fits {m.entity} (--write adds ref=\"{m.proposed_ref}\")",
+                "ambiguous": f"no @ref; it fits several entries: {', '.join(m.candidates)}",
+                "unknown": "no @ref, and no registry entry fits",
+            }.get(m.status, f"{m.ref}: {m.note}" if m.note else m.status)
             msg = f"correspondent {what} does not resolve to the registry ({detail})"
         elif problem == "broken":
             msg = f"{what} points to {m.ref}: {m.note}"
@@ -396,7 +399,7 @@ def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_
     mentions = link_tree(parsed.tree, path, registry)
     proposals = [m for m in mentions if m.status == "unlinked" and m.proposed_ref]
     if proposals and (write or dry_run):
-        edits = [SetAttribute(m.index, "ref", m.proposed_ref or "") for m in proposals]
+        edits: list[Edit] = [SetAttribute(m.index, "ref", m.proposed_ref or "") for m in proposals]
         try:
             new = apply_edits(data, edits, tree=parsed.tree)
         except PatchError as exc:

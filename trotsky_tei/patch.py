@@ -29,7 +29,6 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from lxml import etree
 
@@ -83,7 +82,7 @@ class AppendChild:
     fragment: str
 
 
-Edit = Union[SetAttribute, RemoveAttribute, InsertAfter, InsertBefore, AppendChild]
+Edit = SetAttribute | RemoveAttribute | InsertAfter | InsertBefore | AppendChild
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ _USED_CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], frozenset[str]] = {
 
 def _letter_files(root: Path) -> list[Path]:
     registry_dir = os.path.realpath(root / REGISTRY_DIR)
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and os.path.realpath(Path(dirpath) / d) != registry_dir)
         out.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".xml") and not f.startswith("."))
