@@ -1,0 +1,159 @@
+"""CMIF export: valid against the CMIF RELAX NG schema, passes the four CMIF rules, deterministic bytes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree, isoschematron
+
+from trotsky_tei.cli import main
+from trotsky_tei.render.cmif import export_cmif, source_id
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CMIF_DIR = SHARED / "data" / "schemas" / "cmif"
+FIXTURE = Path(__file__).parent / "data" / "cmif"
+CORPUS = ROOT / "corpus"
+NS = {"t": "http://www.tei-c.org/ns/1.0"}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def cmif_rule_violations(tree: etree._ElementTree) -> list[str]:
+    """The four CMIF rules of cmif.sch, in Python (its queryBinding is xslt2, which lxml cannot run)."""
+    root = tree.getroot()
+    ids = {b.get("{http://www.w3.org/XML/1998/namespace}id") for b in root.iterfind(".//t:bibl", NS)}
+    out: list[str] = []
+    for cd in root.iterfind(".//t:correspDesc", NS):
+        for kind in ("sent", "received"):
+            if cd.find(f"t:correspAction[@type='{kind}']", NS) is None:
+                out.append(f"line {cd.sourceline}: no {kind} action")
+        source = cd.get("source")
+        if source is not None and source.partition("#")[2] not in ids:
+            out.append(f"line {cd.sourceline}: @source {source} does not resolve")
+    for date in root.iterfind(".//t:date", NS):
+        if not any(date.get(a) for a in ("when", "from", "to", "notBefore", "notAfter")):
+            out.append(f"line {date.sourceline}: date without a dating attribute")
+    for bid in ids:
+        if bid is None or not UUID.fullmatch(bid):
+            out.append(f"bibl id {bid!r} is not a UUID")
+    return out
+
+
+@pytest.fixture(scope="module")
+def cmif_rng():
+    rng = CMIF_DIR / "cmi-customization.rng"
+    if not rng.is_file():
+        pytest.skip("the CMIF schema (../shared/data/schemas/cmif) is not here")
+    return etree.RelaxNG(etree.parse(str(rng)))
+
+
+@pytest.fixture(scope="module")
+def cmif_schematron():
+    """cmif.sch with its XPath-1 patterns (correspDesc, date) run by lxml; the uuid pattern uses XPath 2 `matches`."""
+    sch = CMIF_DIR / "cmif.sch"
+    if not sch.is_file():
+        pytest.skip("the CMIF Schematron is not here")
+    tree = etree.parse(str(sch))
+    tree.getroot().set("queryBinding", "xslt")
+    for pattern in tree.getroot().iterfind("{http://purl.oclc.org/dsdl/schematron}pattern"):
+        if pattern.get("id") == "uuid":
+            tree.getroot().remove(pattern)
+    return isoschematron.Schematron(tree)
+
+
+def _export(tmp_path: Path, src: Path, *args: str) -> tuple[etree._ElementTree, bytes, int]:
+    out = tmp_path / "cmif.xml"
+    rc = main(["export", "cmif", str(src), "-o", str(out), *args])
+    data = out.read_bytes()
+    return etree.ElementTree(etree.fromstring(data)), data, rc
+
+
+def _check_valid(tree, rng, sch) -> None:
+    assert rng.validate(tree), rng.error_log
+    assert sch.validate(tree), sch.error_log
+    assert cmif_rule_violations(tree) == []
+
+
+def test_fixture_corpus(tmp_path, cmif_rng, cmif_schematron):
+    tree, data, rc = _export(tmp_path, FIXTURE)
+    assert rc == 0
+    _check_valid(tree, cmif_rng, cmif_schematron)
+    root = tree.getroot()
+    assert [e.text for e in root.iterfind(".//t:titleStmt/t:editor", NS)] == ["Erika Editor", "Max Mustermann"]
+    assert root.find(".//t:licence", NS).get("target") == "https://creativecommons.org/publicdomain/zero/1.0/"
+    assert root.find(".//t:publicationStmt/t:date", NS).get("when") == "2026-01-15"
+    assert root.findtext(".//t:publicationStmt/t:idno[@type='url']", namespaces=NS) == "https://example.org/edition/cmif.xml"
+    descs = root.findall(".//t:correspDesc", NS)
+    # d-nosent has no sent action: it is left out (with a warning), the others are in date order, undated last
+    assert [d.get("ref") for d in descs] == [f"https://example.org/edition/letters/{x}.html" for x in ("a-1929", "b-1930", "c-undated")]
+    a, b, c = descs
+    assert a.get("source") == f"#{source_id('a-1929')}"
+    assert [(p.text, p.get("ref")) for p in a.iterfind(".//t:persName", NS)] == [
+        ("Trotsky", "http://viaf.org/viaf/100905627"),  # VIAF is preferred to Wikidata
+        ("A. Nobody", None),  # no authority id: no @ref
+        ("N. Sedova", "http://d-nb.info/gnd/1234567-8"),
+    ]
+    assert a.find(".//t:placeName", NS).get("ref") == "http://www.geonames.org/750268"
+    sent_date = b.find("t:correspAction[@type='sent']/t:date", NS)
+    assert dict(sent_date.attrib) == {"notBefore": "1930-01", "notAfter": "1930-03-15"}  # cert="medium" is not CMIF
+    assert b.find(".//t:persName", NS).get("cert") == "low"
+    assert b.find(".//t:orgName", NS).text == "International Left Opposition"
+    assert b.find(".//t:placeName", NS).get("ref") == "http://www.wikidata.org/entity/Q90"
+    assert c.find(".//t:date", NS) is None  # a date with no W3C attribute is left out
+
+
+def test_warning_for_left_out_letter(tmp_path, capsys):
+    _tree, _data, rc = _export(tmp_path, FIXTURE)
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "d-nosent.xml:10:0: warning TT720 cmif-incomplete-letter" in err
+
+
+def test_deterministic_bytes(tmp_path):
+    first = _export(tmp_path, FIXTURE)[1]
+    second = _export(tmp_path, FIXTURE)[1]
+    assert first == second
+    assert first.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+
+
+def test_source_ids_are_uuids_starting_with_a_letter():
+    for letter_id in ("a", "b", "letter-1929-04-30-trotsky-to-van-overstraeten", "x" * 200, "ü"):
+        sid = source_id(letter_id)
+        assert UUID.fullmatch(sid) and sid[0].isalpha()
+        assert source_id(letter_id) == sid  # stable
+
+
+def test_bundled_corpus(tmp_path, cmif_rng, cmif_schematron):
+    if not (CORPUS / "letters").is_dir():
+        pytest.skip("no corpus")
+    tree, _data, rc = _export(tmp_path, CORPUS, "--base-url", "https://example.org/trotsky")
+    assert rc == 0
+    _check_valid(tree, cmif_rng, cmif_schematron)
+    sent = tree.getroot().find(".//t:correspAction[@type='sent']", NS)
+    assert sent.find("t:persName", NS).get("ref") == "http://www.wikidata.org/entity/Q33391"
+    assert sent.find("t:date", NS).get("when") == "1929-04-30"
+
+
+def test_rules_catch_broken_files(cmif_schematron):
+    """The Python rules and the Schematron both fail a file that breaks each rule (so they can fail)."""
+    broken = etree.ElementTree(etree.fromstring(
+        b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader><fileDesc><sourceDesc>'
+        b'<bibl type="online" xml:id="b1">x</bibl></sourceDesc></fileDesc><profileDesc>'
+        b'<correspDesc source="#nope"><correspAction type="sent"><date/></correspAction></correspDesc>'
+        b"</profileDesc></teiHeader></TEI>"
+    ))
+    problems = cmif_rule_violations(broken)
+    assert len(problems) == 4 and any("received" in p for p in problems) and any("UUID" in p for p in problems)
+    assert not cmif_schematron.validate(broken)
+
+
+def test_real_letters(tmp_path, cmif_rng, cmif_schematron):
+    letters = SHARED / "data" / "letters"
+    if not letters.is_dir():
+        pytest.skip("../shared/data/letters is not here")
+    tree, _data, rc = _export(tmp_path, letters, "--date", "2026-01-01")
+    assert rc == 0
+    _check_valid(tree, cmif_rng, cmif_schematron)
+    assert len(tree.getroot().findall(".//t:correspDesc", NS)) > 50
