@@ -40,8 +40,10 @@ class LetterSchema:
         found = [Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg) for _, line, msg in pinpointed]
         # libxml2's complaints, except those about an element the index already explained (or its ancestors)
         explained = [where for where, _, _ in pinpointed]
+        # (libxml2 often names the first child of the element whose content failed: compare with the parent)
         for where, line, msg in _from_error_log(self.relaxng.error_log, tree):
-            if not any(e == where or e.startswith(where + "/") for e in explained):
+            scope = where.rpartition("/")[0] or where
+            if not found or not any(e == scope or e.startswith(scope + "/") for e in explained):
                 found.append(Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg))
         return sorted(set(found), key=lambda d: (d.line, d.column, d.message))
 

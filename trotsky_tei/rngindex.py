@@ -370,9 +370,14 @@ def _allowed(info: Summary) -> str:
 def _stray_text(el: etree._Element) -> tuple[str, int] | None:
     """The first non-blank text directly inside `el`, and the line it starts on (0: the element's own)."""
     if el.text and el.text.strip():
-        return _short(el.text), 0
+        lead = len(el.text) - len(el.text.lstrip())
+        return _short(el.text), (el.sourceline or 0) + el.text[:lead].count("\n") if el.sourceline else 0
     for child in el:
         if child.tail and child.tail.strip():
+            following = child.getnext()
+            if following is not None and following.sourceline:
+                stripped = child.tail.lstrip()
+                return _short(child.tail), following.sourceline - stripped.count("\n")
             return _short(child.tail), child.sourceline or 0
     return None
 
