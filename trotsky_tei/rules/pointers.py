@@ -44,15 +44,15 @@ _IDS_CACHE: dict[tuple[str, int, int], frozenset[str]] = {}
 
 def ids_of_file(path: str | os.PathLike[str]) -> frozenset[str]:
     """Every `xml:id` in an XML file (cached per path and modification time; empty when unreadable)."""
-    real = os.path.realpath(path)
+    name = os.fspath(path)
     try:
-        st = os.stat(real)
+        st = os.stat(name)
     except OSError:
         return frozenset()
-    key = (real, st.st_mtime_ns, st.st_size)
+    key = (name, st.st_mtime_ns, st.st_size)
     cached = _IDS_CACHE.get(key)
     if cached is None:
-        parsed = parse_file(real, require_tei=False)
+        parsed = parse_file(name, require_tei=False)
         cached = frozenset() if parsed.tree is None else _ids_of_tree(parsed.tree)
         _IDS_CACHE[key] = cached
     return cached
@@ -96,13 +96,16 @@ def _registry_ids(ctx: RuleContext) -> dict[str, list[str]]:
     return table
 
 
+_GROUP_REF = re.compile(r"\$(\d+)")
+
+
 def expand(defs: list[tuple[str, str]], rest: str) -> str | None:
     """Expand the part after `prefix:` by the first `prefixDef` whose matchPattern matches it whole."""
     for match, replacement in defs:
         try:
-            m = re.fullmatch(match, rest)
+            m = re.fullmatch(match, rest)  # the re module caches compiled patterns
             if m:
-                return m.expand(re.sub(r"\$(\d+)", r"\\g<\1>", replacement))
+                return _GROUP_REF.sub(lambda g: m.group(int(g.group(1))) or "", replacement)
         except (re.error, IndexError):
             continue
     return None
@@ -119,6 +122,16 @@ def _authority_entity(ctx: RuleContext, uri: str, prefix: str = "", rest: str = 
 
 def resolve(ctx: RuleContext, token: str, el: etree._Element | None = None) -> Resolution:
     """Resolve one pointer token found on `el` in `ctx.path` (see docs/validate.md for the order of the steps)."""
+    memo = ctx.extra.setdefault("resolved", {})
+    assert isinstance(memo, dict)
+    key = (token, el.base if el is not None else None)
+    res = memo.get(key)
+    if res is None:
+        res = memo[key] = _resolve(ctx, token, el)
+    return res
+
+
+def _resolve(ctx: RuleContext, token: str, el: etree._Element | None) -> Resolution:
     if token.startswith("#"):
         return _in_file(ctx, token, token[1:])
     m = _SCHEME.match(token)
@@ -164,8 +177,8 @@ def _expanded(ctx: RuleContext, token: str, target: str, base: Path) -> Resoluti
     if not file_part:
         res = _in_file(ctx, token, frag)
         return res if res.status == LOCAL else Resolution(UNRESOLVED, target, f"{shown}: no element with xml:id '{frag}' in this file")
-    file_path = (base / file_part).resolve()
-    if file_path == Path(ctx.path).resolve():
+    file_path = Path(os.path.normpath(os.path.join(os.path.abspath(base), file_part)))
+    if file_path == Path(os.path.abspath(ctx.path)):
         res = _in_file(ctx, token, frag)
         return res if res.status == LOCAL else Resolution(UNRESOLVED, target, f"{shown}: no element with xml:id '{frag}' in this file")
     if not frag:
@@ -175,8 +188,7 @@ def _expanded(ctx: RuleContext, token: str, target: str, base: Path) -> Resoluti
     holders = _registry_ids(ctx).get(frag)
     if holders:
         name = Path(file_part).name
-        registry_names = {Path(f).name for f in ctx.registry.files}
-        if name in registry_names and name not in holders:
+        if name in {Path(f).name for f in ctx.registry.files} and name not in holders:
             return Resolution(UNRESOLVED, target, f"{shown}: '{frag}' is in the registry's {', '.join(holders)}, not in {name}")
         return Resolution(REGISTRY, target, entity=ctx.registry.get(frag))
     if file_path.is_file():
