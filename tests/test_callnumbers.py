@@ -225,3 +225,22 @@ def test_incomplete_msidentifier_is_completed(registry):
 def test_no_fix_where_structured(registry):
     path = DATA / "letters" / "structured.xml"
     assert msident.propose(parse_file(path).tree, registry, path.read_bytes()) == []
+
+
+def test_link_write_adds_msidentifier(tmp_path, capsys):
+    """`link --write` inserts the msIdentifier losslessly; a second run finds nothing to do and changes nothing."""
+    from trotsky_tei.cli import main
+
+    (tmp_path / "letters").mkdir()
+    shutil.copytree(DATA / "registry", tmp_path / "registry")
+    path = tmp_path / "letters" / "prose-only.xml"
+    shutil.copy(DATA / "letters" / "prose-only.xml", path)
+    before = path.read_bytes()
+    assert main(["link", str(path), "--dry-run"]) == 0
+    assert "warning TT503" in capsys.readouterr().out and path.read_bytes() == before
+    assert main(["link", str(path), "--write"]) == 0
+    after = path.read_bytes()
+    assert len(_added_lines(before, after)) == 8
+    assert main(["link", str(path), "--write"]) == 0
+    assert path.read_bytes() == after
+    assert "TT503" not in capsys.readouterr().out.split("--write")[-1]

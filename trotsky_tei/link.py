@@ -14,6 +14,7 @@ from lxml import etree
 from .errors import Diagnostic, Severity
 from .matching import fits
 from .model import Entity
+from . import msident
 from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
 from .reader import REGISTRY_DIR, discover, document_kind, find_corpus_root
 from .registry import Registry, load_registry
@@ -398,8 +399,11 @@ def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_
     report.registry = folder
     mentions = link_tree(parsed.tree, path, registry)
     proposals = [m for m in mentions if m.status == "unlinked" and m.proposed_ref]
-    if proposals and (write or dry_run):
+    # call numbers that stand only in prose: the msIdentifier to add or complete (msident.py, same lossless edits)
+    fixes = msident.propose(parsed.tree, registry, data)
+    if (proposals or any(f.edit for f in fixes)) and (write or dry_run):
         edits: list[Edit] = [SetAttribute(m.index, "ref", m.proposed_ref or "") for m in proposals]
+        edits += [f.edit for f in fixes if f.edit is not None]
         try:
             new = apply_edits(data, edits, tree=parsed.tree)
         except PatchError as exc:
@@ -420,6 +424,7 @@ def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_
                 ]
     report.mentions = mentions
     report.diagnostics.extend(_diagnostics(path, mentions))
+    report.diagnostics.extend(msident.fix_diagnostics(path, fixes, written=report.written))
     del reg_diags  # registry problems are `validate`'s (TT6xx); link reports names
     return report
 

@@ -11,6 +11,7 @@ from lxml import etree
 
 from .callnumbers import RepositoryForm, prose_references, repository_forms, same_item, structured_call_numbers
 from .callnumbers import written_collection
+from .errors import Diagnostic, Severity
 from .model import CallNumber
 from .patch import AppendChild, Edit, ElementIndex, apply_edits, detect_codec, scan
 from .registry import Registry
@@ -176,3 +177,17 @@ def describe(fix: MsIdentifierFix) -> str:
     verb = "add an msDesc to" if fix.action == "add-msDesc" else "complete"
     return f"{cn.repository} {cn.idno}: {verb} {where}: {' '.join(fix.fragment.split())}"
 
+
+
+def fix_diagnostics(path: str, fixes: list[MsIdentifierFix], *, written: bool) -> list[Diagnostic]:
+    """What `link` reports for each fix: TT503 (a warning) until it is written, then an info line."""
+    out: list[Diagnostic] = []
+    for fix in fixes:
+        if written and fix.edit is not None:
+            out.append(Diagnostic(path, fix.target_line, 1 if fix.target_line else 0, Severity.INFO, "TT503",
+                                  "call-number-in-prose-only", f"written: {describe(fix)}"))
+        else:
+            hint = "" if fix.edit is None else " (--write does it)"
+            out.append(Diagnostic(path, fix.line, 1 if fix.line else 0, Severity.WARNING, "TT503",
+                                  "call-number-in-prose-only", f"{describe(fix)}{hint}"))
+    return out
