@@ -241,6 +241,7 @@ def test_link_write_adds_msidentifier(tmp_path, capsys):
     assert main(["link", str(path), "--write"]) == 0
     after = path.read_bytes()
     assert len(_added_lines(before, after)) == 8
+    capsys.readouterr()
     assert main(["link", str(path), "--write"]) == 0
     assert path.read_bytes() == after
-    assert "TT503" not in capsys.readouterr().out.split("--write")[-1]
+    assert "TT503" not in capsys.readouterr().out
