@@ -1,0 +1,138 @@
+"""The EPUB 3 book: epubcheck clean, reproducible bytes, package layout, metadata, footnotes, credits as the files say."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from _sitekit import CORPUS, FIXTURE, SHARED_LETTERS, epubcheck_messages, needs_java
+
+from trotsky_tei.cli import main
+from trotsky_tei.render.collect import collect
+from trotsky_tei.render.epub import FIXED_ZIP_TIME, export_epub
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("epub") / "edition.epub"
+    export_epub(collect([str(FIXTURE)]), out)
+    return out
+
+
+def member(book: Path, name: str) -> str:
+    with zipfile.ZipFile(book) as zf:
+        return zf.read(name).decode("utf-8")
+
+
+@needs_java
+def test_epubcheck_zero_errors_zero_warnings(book: Path) -> None:
+    assert epubcheck_messages(book) == []
+
+
+@needs_java
+def test_epubcheck_api_does_catch_a_broken_book(tmp_path: Path, book: Path) -> None:
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "OEBPS/content.opf":
+                data = data.replace(b"<dc:language>en</dc:language>", b"")
+            dst.writestr(info, data)
+    assert epubcheck_messages(broken) != []
+
+
+def test_reproducible_bytes(tmp_path: Path, book: Path) -> None:
+    again = tmp_path / "again.epub"
+    export_epub(collect([str(FIXTURE)]), again)
+    assert again.read_bytes() == book.read_bytes()
+
+
+def test_package_layout(book: Path) -> None:
+    with zipfile.ZipFile(book) as zf:
+        infos = zf.infolist()
+    assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
+    assert book.read_bytes()[30:38] == b"mimetype"  # the first local header's name, no extra field before it
+    assert infos[1].filename == "META-INF/container.xml"
+    rest = [i.filename for i in infos[2:]]
+    assert rest == sorted(rest)
+    assert {i.date_time for i in infos} == {FIXED_ZIP_TIME}
+
+
+def test_opf_metadata_from_the_edition(book: Path) -> None:
+    opf = member(book, "OEBPS/content.opf")
+    assert "<dc:language>en</dc:language>" in opf
+    assert '<dc:identifier id="pub-id">https://example.org/fixture-edition</dc:identifier>' in opf
+    assert '<meta property="dcterms:modified">2024-05-01T00:00:00Z</meta>' in opf
+    assert "<dc:title>Test Letters &amp; Papers</dc:title>" in opf
+    assert "<dc:rights>CC BY 4.0</dc:rights>" in opf
+
+
+def test_nav_lists_every_letter(book: Path) -> None:
+    nav = member(book, "OEBPS/nav.xhtml")
+    for slug in ("l1", "l2", "l3"):
+        assert f'href="letter-{slug}.xhtml"' in nav
+    assert 'epub:type="toc"' in nav and 'href="persons.xhtml"' in nav and 'href="colophon.xhtml"' in nav
+
+
+def test_footnotes_are_epub3_notes(book: Path) -> None:
+    chapter = member(book, "OEBPS/letter-l1.xhtml")
+    assert re.search(r'<a [^>]*href="#note-1"[^>]*epub:type="noteref"', chapter)
+    assert '<aside epub:type="footnote" role="doc-footnote" id="note-1"><span class="note-number">1.</span>' in chapter
+    assert 'href="#noteref-1"' in chapter  # and back
+    assert "<ol class=\"notes\"" not in chapter
+
+
+def test_chapter_has_metadata_block_language_and_register_links(book: Path) -> None:
+    chapter = member(book, "OEBPS/letter-l3.xhtml")
+    assert '<dl class="letter-metadata">' in chapter
+    assert 'lang="de"' in chapter
+    assert 'href="persons.xhtml#trotsky"' in chapter
+    persons = member(book, "OEBPS/persons.xhtml")
+    assert 'id="trotsky"' in persons and 'href="letter-l1.xhtml"' in persons
+
+
+def test_title_page_and_colophon_say_what_the_files_say(book: Path) -> None:
+    title = member(book, "OEBPS/title.xhtml")
+    assert "Test Letters &amp; Papers" in title and "A fixture edition for the site tests" in title
+    colophon = member(book, "OEBPS/colophon.xhtml")
+    assert "translated by Ted Crawford" in colophon
+    assert "Rights: Free to use for testing." in colophon
+    assert 'href="https://creativecommons.org/licenses/by/4.0/"' in colophon
+
+
+def test_no_translator_is_invented(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    for f in (corpus / "letters").glob("*.xml"):
+        text = f.read_text(encoding="utf-8")
+        f.write_text(re.sub(r"<respStmt>.*?</respStmt>", "", text), encoding="utf-8")
+    export_epub(collect([str(corpus)]), tmp_path / "b.epub")
+    colophon = member(tmp_path / "b.epub", "OEBPS/colophon.xhtml")
+    assert "Crawford" not in colophon and "ranslat" not in colophon
+
+
+def test_cli_export_epub(tmp_path: Path) -> None:
+    out = tmp_path / "x.epub"
+    assert main(["export", "epub", str(FIXTURE), "-o", str(out)]) == 0
+    assert zipfile.is_zipfile(out)
+
+
+@needs_java
+@pytest.mark.skipif(not (CORPUS / "letters").is_dir(), reason="the project corpus is not in this checkout")
+def test_corpus_epub_is_clean(tmp_path: Path) -> None:
+    export_epub(collect([str(CORPUS)]), tmp_path / "c.epub")
+    assert epubcheck_messages(tmp_path / "c.epub") == []
+
+
+@needs_java
+@pytest.mark.skipif(not SHARED_LETTERS.is_dir(), reason="../shared/data/letters is absent")
+@pytest.mark.parametrize("edition", ["calvin-lettres", "schnitzler-briefe", "tei-sig-correspdesc"])
+def test_real_letters_make_a_clean_epub(tmp_path: Path, edition: str) -> None:
+    src = SHARED_LETTERS / edition
+    if not src.is_dir():
+        pytest.skip(f"{edition} is absent")
+    export_epub(collect([str(src)]), tmp_path / "r.epub")
+    assert epubcheck_messages(tmp_path / "r.epub") == []
