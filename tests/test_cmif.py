@@ -9,7 +9,7 @@ import pytest
 from lxml import etree, isoschematron
 
 from trotsky_tei.cli import main
-from trotsky_tei.render.cmif import export_cmif, source_id
+from trotsky_tei.render.cmif import source_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -77,7 +77,7 @@ def _check_valid(tree, rng, sch) -> None:
 
 
 def test_fixture_corpus(tmp_path, cmif_rng, cmif_schematron):
-    tree, data, rc = _export(tmp_path, FIXTURE)
+    tree, _data, rc = _export(tmp_path, FIXTURE)
     assert rc == 0
     _check_valid(tree, cmif_rng, cmif_schematron)
     root = tree.getroot()

@@ -328,6 +328,6 @@ def written_collection(cn: CallNumber) -> str | None:
     if cn.collection is None:
         return None
     if cn.location:
-        head, _, rest = cn.collection.partition(" ")
+        rest = cn.collection.partition(" ")[2]
         return f"{cn.location} {rest}" if rest else cn.location
     return cn.collection

@@ -167,9 +167,9 @@ def build_index(paths: list[str] | tuple[str, ...], registry: Registry) -> Index
             if not any(same_item(cn, s) for s, _ in structured):
                 concordance.append(ConcordanceEntry(cn, ref, "prose"))
     for key, ref in mentions:
-        entry = people.get(key)
-        if entry is not None and ref not in entry.letters["mentioned"]:
-            entry.letters["mentioned"].append(ref)
+        named = people.get(key)
+        if named is not None and ref not in named.letters["mentioned"]:
+            named.letters["mentioned"].append(ref)
     for entry in people.values():
         for role in ROLES:
             entry.letters[role].sort(key=lambda r: r.sort_key)
@@ -260,6 +260,6 @@ def index_paths(paths: list[str] | tuple[str, ...], registry_dir: str | None = N
     """Load the registry for `paths` and build their index."""
     registry, diags = corpus_registry(paths, registry_dir)
     index = build_index(paths, registry)
-    index.diagnostics = sorted(set([*diags, *index.diagnostics]))
+    index.diagnostics = sorted({*diags, *index.diagnostics})
     return index
 

@@ -9,8 +9,14 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .callnumbers import RepositoryForm, prose_references, repository_forms, same_item, structured_call_numbers
-from .callnumbers import written_collection
+from .callnumbers import (
+    RepositoryForm,
+    prose_references,
+    repository_forms,
+    same_item,
+    structured_call_numbers,
+    written_collection,
+)
 from .errors import Diagnostic, Severity
 from .model import CallNumber
 from .patch import AppendChild, Edit, ElementIndex, apply_edits, detect_codec, scan

@@ -13,7 +13,14 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import Edition, Entity, Letter
-from ..reader import EDITION_FILE, discover, find_corpus_root, read, read_edition, text_of
+from ..reader import (
+    EDITION_FILE,
+    discover,
+    find_corpus_root,
+    read,
+    read_edition,
+    text_of,
+)
 from ..registry import Registry, load_registry
 from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, local_name, parse_file
 
@@ -242,7 +249,8 @@ def build_cmif(
 
 def serialise(tree: etree._ElementTree) -> bytes:
     """The CMIF file's bytes: UTF-8, XML declaration, two-space indent, trailing newline."""
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(tree, encoding="UTF-8", pretty_print=True)
+    body: bytes = etree.tostring(tree, encoding="UTF-8", pretty_print=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body
 
 
 def export_cmif(
@@ -261,4 +269,4 @@ def export_cmif(
         opts = CmifOptions(_edition_url(root), opts.file_url, opts.date)
     tree, more = build_cmif(paths, registry, edition, opts, Path(out).name)
     atomic_write(out, serialise(tree))
-    return sorted(set([*diags, *more]))
+    return sorted({*diags, *more})
