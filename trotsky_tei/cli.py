@@ -189,12 +189,16 @@ def export_cmif_cmd(
 
     from .console import diagnostic_text, make_console
     from .errors import UsageError, has_errors
+    import re
+
     from .render.cmif import CmifOptions, export_cmif
 
     if registry_dir is not None and not Path(registry_dir).is_dir():
         raise UsageError(f"--registry {registry_dir}: not a folder")
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise UsageError(f"--base-url {base_url}: not an http(s) URL")
+    if date is not None and not re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", date):
+        raise UsageError(f"--date {date}: not a W3C date (YYYY, YYYY-MM or YYYY-MM-DD)")
     diags = export_cmif(list(paths), out, registry_dir=registry_dir, options=CmifOptions(base_url, file_url, date))
     console = make_console(stderr=True)
     for d in diags:
