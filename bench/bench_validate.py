@@ -20,8 +20,8 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trotsky_tei.validate import ValidateOptions, get_schema, validate_paths  # noqa: E402
-from trotsky_tei.xmlfile import make_parser  # noqa: E402
+from trotsky_tei.validate import ValidateOptions, get_schema, validate_paths
+from trotsky_tei.xmlfile import make_parser
 
 
 def make_corpus(root: Path, n: int) -> list[Path]:

@@ -136,6 +136,7 @@ def test_bad_input_through_the_real_entry_point(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr

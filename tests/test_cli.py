@@ -79,7 +79,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_and_unknown_command() -> None:
-    proc = subprocess.run([sys.executable, "-m", "trotsky_tei", "no-such-command"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "trotsky_tei", "no-such-command"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert "No such command" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -12,7 +12,14 @@ from trotsky_tei.reader import read
 from trotsky_tei.registry import load_registry
 from trotsky_tei.rules import RuleContext, all_rules
 from trotsky_tei.rules.dates import bounds, check_w3c
-from trotsky_tei.rules.pointers import EXTERNAL, LOCAL, REGISTRY, UNDECLARED, UNRESOLVED, resolve
+from trotsky_tei.rules.pointers import (
+    EXTERNAL,
+    LOCAL,
+    REGISTRY,
+    UNDECLARED,
+    UNRESOLVED,
+    resolve,
+)
 from trotsky_tei.validate import ValidateOptions, validate_paths
 
 DATA = Path(__file__).parent / "data" / "rules"

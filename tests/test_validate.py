@@ -12,7 +12,12 @@ from rich.console import Console
 from trotsky_tei.cli import main
 from trotsky_tei.console import print_diagnostics
 from trotsky_tei.errors import SchemaError, UsageError
-from trotsky_tei.validate import ValidateOptions, parse_codes, rule_table, validate_paths
+from trotsky_tei.validate import (
+    ValidateOptions,
+    parse_codes,
+    rule_table,
+    validate_paths,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -29,7 +34,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
-    rc, out, err = run(capsys, "validate", "--format", "json", "--today", TODAY, *args)
+    rc, out, _err = run(capsys, "validate", "--format", "json", "--today", TODAY, *args)
     return rc, json.loads(out)
 
 
@@ -65,7 +70,7 @@ def test_json_document_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_text_output_is_compiler_style_and_not_wrapped(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = run(capsys, "validate", "--no-schema", "--today", TODAY, str(RULES / "letters" / "tt302-date-range.xml"))
+    rc, out, _err = run(capsys, "validate", "--no-schema", "--today", TODAY, str(RULES / "letters" / "tt302-date-range.xml"))
     assert rc == 1
     lines = out.strip().splitlines()
     path = RULES / "letters" / "tt302-date-range.xml"
@@ -125,7 +130,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]
 
 
 def test_no_paths_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = run(capsys, "validate")
+    rc, _out, err = run(capsys, "validate")
     assert rc == 2 and "PATHS" in err
 
 
@@ -212,11 +217,11 @@ def test_real_letters_from_other_editions(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_rules_command_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, err = run(capsys, "rules")
+    rc, out, _err = run(capsys, "rules")
     assert rc == 0
     for row in rule_table():
         assert row["code"] in out
-    rc, out, err = run(capsys, "rules", "--format", "json")
+    rc, out, _err = run(capsys, "rules", "--format", "json")
     doc = json.loads(out)
     assert doc["version"] == 1
     codes = [r["code"] for r in doc["rules"]]

@@ -130,14 +130,16 @@ def get_schema(path: str | None) -> SchemaLike:
     if path is not None and not Path(path).is_file():
         raise SchemaError(f"schema file not found: {path}")
     try:
-        from .schema import load_schema  # the SCHEMA module; imported late so rules work without it
+        from .schema import (
+            load_schema,  # the SCHEMA module; imported late so rules work without it
+        )
     except ImportError as exc:
         raise SchemaError(f"schema support is not available ({exc})") from exc
     try:
         schema: SchemaLike = load_schema(path)
     except SchemaError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure to compile a user's schema is a usage error
+    except Exception as exc:
         raise SchemaError(f"cannot compile schema {path or '(bundled)'}: {exc}") from exc
     _SCHEMAS[key] = schema
     return schema
@@ -251,7 +253,7 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     extra: list[Diagnostic] = []
     for folder in dict.fromkeys(state.registry_dir(f) for f in files):
         for d in state.registry(folder)[1]:
-            (per_file[d.path] if d.path in per_file else extra).append(d)
+            per_file.get(d.path, extra).append(d)
     jobs = _jobs(options, len(files))
     if jobs > 1:
         chunk = max(1, len(files) // (jobs * 4))

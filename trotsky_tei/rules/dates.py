@@ -30,7 +30,7 @@ _FORMS = [
     ("time", re.compile(rf"{_TIME}{_TZ}")),
 ]
 EXPECTED = "expected a W3C date: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss"
-MONTHS = "January February March April May June July August September October November December".split()
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 
 Ymd = tuple[int, int, int]
 

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
@@ -19,9 +20,9 @@ POINTER_ATTRS = ("ref", "target", "corresp", "wit", "source", "who")
 
 # URI schemes that are never a TEI private prefix: pointers using them are absolute and not checked.
 URI_SCHEMES = frozenset(
-    "http https mailto urn ftp ftps file data tel doi info tag geo news irc ark isbn issn hdl".split()
+    ["http", "https", "mailto", "urn", "ftp", "ftps", "file", "data", "tel", "doi", "info", "tag", "geo", "news", "irc", "ark", "isbn", "issn", "hdl"]
 )
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(.*)\Z", re.S)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(.*)\Z", re.DOTALL)
 
 # status values of a `Resolution`
 LOCAL, REGISTRY, FILE, EXTERNAL, UNRESOLVED, UNDECLARED = (
@@ -73,30 +74,34 @@ def local_ids(ctx: RuleContext) -> frozenset[str]:
 
 def _prefix_defs(ctx: RuleContext) -> dict[str, list[tuple[str, str]]]:
     """The file's own `listPrefixDef`s: ident -> [(matchPattern, replacementPattern)]."""
-    defs = ctx.extra.get("prefix_defs")
-    if not isinstance(defs, dict):
-        defs = {}
-        for pd in ctx.tree.getroot().iterfind("tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
-            defs.setdefault(pd.get("ident", ""), []).append(
-                (pd.get("matchPattern", ""), pd.get("replacementPattern", ""))
-            )
-        ctx.extra["prefix_defs"] = defs
+    cached = ctx.extra.get("prefix_defs")
+    if isinstance(cached, dict):
+        return cached
+    defs: dict[str, list[tuple[str, str]]] = {}
+    for pd in ctx.tree.getroot().iterfind("tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
+        defs.setdefault(pd.get("ident", ""), []).append((pd.get("matchPattern", ""), pd.get("replacementPattern", "")))
+    ctx.extra["prefix_defs"] = defs
     return defs
 
 
 def _registry_ids(ctx: RuleContext) -> dict[str, list[str]]:
     """Every `xml:id` in the registry's files: id -> [file names that hold it]."""
-    table = ctx.extra.get("registry_ids")
-    if not isinstance(table, dict):
-        table = {}
-        for f in ctx.registry.files:
-            for i in ids_of_file(f):
-                table.setdefault(i, []).append(Path(f).name)
-        ctx.extra["registry_ids"] = table
+    cached = ctx.extra.get("registry_ids")
+    if isinstance(cached, dict):
+        return cached
+    table: dict[str, list[str]] = {}
+    for f in ctx.registry.files:
+        for i in ids_of_file(f):
+            table.setdefault(i, []).append(Path(f).name)
+    ctx.extra["registry_ids"] = table
     return table
 
 
 _GROUP_REF = re.compile(r"\$(\d+)")
+
+
+def _group(groups: tuple[str | None, ...], ref: re.Match[str]) -> str:
+    return groups[int(ref.group(1))] or ""
 
 
 def expand(defs: list[tuple[str, str]], rest: str) -> str | None:
@@ -105,7 +110,7 @@ def expand(defs: list[tuple[str, str]], rest: str) -> str | None:
         try:
             m = re.fullmatch(match, rest)  # the re module caches compiled patterns
             if m:
-                return _GROUP_REF.sub(lambda g: m.group(int(g.group(1))) or "", replacement)
+                return _GROUP_REF.sub(partial(_group, (m.group(0), *m.groups())), replacement)
         except (re.error, IndexError):
             continue
     return None
