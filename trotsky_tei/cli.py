@@ -197,7 +197,7 @@ def export_cmif_cmd(
         raise UsageError(f"--registry {registry_dir}: not a folder")
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise UsageError(f"--base-url {base_url}: not an http(s) URL")
-    if date is not None and not re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", date):
+    if date is not None and not re.fullmatch(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?", date):
         raise UsageError(f"--date {date}: not a W3C date (YYYY, YYYY-MM or YYYY-MM-DD)")
     diags = export_cmif(list(paths), out, registry_dir=registry_dir, options=CmifOptions(base_url, file_url, date))
     console = make_console(stderr=True)
