@@ -114,16 +114,13 @@ def _text(data: EditionData, out: Path, advance: Callable[[], None]) -> tuple[li
     return written, warnings
 
 
-def _cmif(data: EditionData, corpus: Path, out: Path) -> Step | None:
+def _cmif(corpus: Path, out: Path) -> tuple[Step, list[Diagnostic]]:
     try:
-        from .render import cmif
-    except ImportError:
-        return None
-    writer = getattr(cmif, "export_cmif", None) or getattr(cmif, "write_cmif", None)
-    if writer is None:
-        return None
-    writer([str(corpus)], out)
-    return Step("cmif", "ok", out.name)
+        from .render.cmif import export_cmif
+    except ImportError:  # pragma: no cover - only before the CMIF writer exists
+        return Step("cmif", "skipped", "the CMIF writer is not available"), []
+    diags = export_cmif([str(corpus)], out)
+    return Step("cmif", "problems" if diags else "ok", f"{out.name}, {_count(diags)}"), diags
 
 
 def epub_name(data: EditionData) -> str:
@@ -182,12 +179,12 @@ def build(
         result.outputs.append(name)
         result.steps.append(Step("epub", "problems" if warns else "ok", f"{name}, {_count(warns)}"))
 
-        step_or_none = _cmif(data, corpus_path, out_path / "cmif.xml")
-        if step_or_none is not None:
+        step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml")
+        result.steps.append(step)
+        if step.status != "skipped":
             result.outputs.append("cmif.xml")
-            result.steps.append(step_or_none)
-        else:
-            result.steps.append(Step("cmif", "skipped", "the CMIF writer is not available"))
+        known = {(d.path, d.code, d.line) for d in result.diagnostics}
+        result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
     return result
 
 
