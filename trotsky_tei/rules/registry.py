@@ -81,9 +81,42 @@ def used_registry_ids(root: Path, registry: Registry) -> frozenset[str]:
                     status, entity_id, _note = lctx.resolve(token)
                     if status == "linked" and entity_id:
                         used.add(entity_id)
+    used |= _referenced_by(used, registry)
     result = frozenset(used)
     _USED_CACHE[key] = result
     return result
+
+
+def _referenced_by(used: set[str], registry: Registry) -> set[str]:
+    """Entries that used entries point to inside the registry (a repository's settlement), followed transitively."""
+    from ..link import _letter_context
+
+    edges: dict[str, set[str]] = {}
+    for f in registry.files:
+        parsed = parse_file(f)
+        if parsed.tree is None:
+            continue
+        rctx = _letter_context(parsed.tree, f, registry)
+        for entry in parsed.tree.getroot().iter():
+            if not isinstance(entry.tag, str) or local_name(entry) not in ENTRY_TAGS or not entry.get(XML_ID):
+                continue
+            targets = edges.setdefault(entry.get(XML_ID, ""), set())
+            for el in entry.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                for attr in POINTER_ATTRS:
+                    for token in (el.get(attr) or "").split():
+                        status, entity_id, _note = rctx.resolve(token)
+                        if status == "linked" and entity_id:
+                            targets.add(entity_id)
+    seen: set[str] = set()
+    todo = list(used)
+    while todo:
+        for target in edges.get(todo.pop(), ()):
+            if target not in used and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
 def _contains_used(el: etree._Element, used: frozenset[str]) -> bool:
@@ -94,7 +127,7 @@ def _contains_used(el: etree._Element, used: frozenset[str]) -> bool:
 
 @rule("TT602", "unused-registry-entry", kinds=("registry",), severity=Severity.WARNING)
 def unused_registry_entry(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A registry entry that no letter of the corpus points to (an institution counts if one of its parts is used)."""
+    """A registry entry that no letter of the corpus points to, directly or through an entry a letter uses."""
     root = find_corpus_root(ctx.path)
     if root is None or not _letter_files(root):
         return
