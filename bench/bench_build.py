@@ -24,11 +24,11 @@ from rich.console import Console
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trotsky_tei.build import build  # noqa: E402
-from trotsky_tei.render.collect import collect  # noqa: E402
-from trotsky_tei.render.epub import export_epub  # noqa: E402
-from trotsky_tei.render.site import export_site  # noqa: E402
-from trotsky_tei.xmlfile import make_parser  # noqa: E402
+from trotsky_tei.build import build
+from trotsky_tei.render.collect import collect
+from trotsky_tei.render.epub import export_epub
+from trotsky_tei.render.site import export_site
+from trotsky_tei.xmlfile import make_parser
 
 
 def make_corpus(root: Path, n: int) -> list[Path]:
@@ -44,7 +44,7 @@ def make_corpus(root: Path, n: int) -> list[Path]:
     out = []
     for i in range(n):
         text = letters[i % len(letters)].read_text(encoding="utf-8")
-        text = re.sub(r'(<TEI\b[^>]*\bxml:id=")([^"]+)"', lambda m: f'{m.group(1)}{m.group(2)}-{i:05d}"', text, count=1)
+        text = re.sub(r'(<TEI\b[^>]*\bxml:id=")([^"]+)"', lambda m, i=i: f'{m.group(1)}{m.group(2)}-{i:05d}"', text, count=1)
         path = root / "letters" / f"copy-{i:05d}.xml"
         path.write_text(text, encoding="utf-8")
         out.append(path)

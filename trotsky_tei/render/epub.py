@@ -63,7 +63,8 @@ def unlink_outside(root: etree._Element, known: frozenset[str]) -> None:
             continue
         if href.partition("#")[0] not in known:
             a.tag = "span"
-            a.attrib.pop("href", None)
+            if "href" in a.attrib:
+                del a.attrib["href"]
 
 
 def _serialise_children(wrapper: etree._Element) -> str:
@@ -107,7 +108,8 @@ def epub_notes(body_html: str, notes_html: str, known: frozenset[str] = frozense
         if not found:
             continue
         el = found[0]
-        el.attrib.pop("id", None)
+        if "id" in el.attrib:
+            del el.attrib["id"]
         inner = (esc(el.text) if el.text else "") + "".join(
             etree.tostring(c, method="xml", encoding="unicode", with_tail=True) for c in el if isinstance(c.tag, str)
         )

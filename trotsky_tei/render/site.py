@@ -14,7 +14,14 @@ from ..errors import Diagnostic, OutputError, UsageError
 from ..model import CallNumber, Entity
 from ..reader import text_of
 from ..xmlfile import NS, parse_file
-from .collect import REGISTER_KINDS, EditionData, LetterInfo, authority_links, natural_key, safe_url
+from .collect import (
+    REGISTER_KINDS,
+    EditionData,
+    LetterInfo,
+    authority_links,
+    natural_key,
+    safe_url,
+)
 
 MODES = ("reading", "diplomatic", "both")
 TEMPLATE_FILES = ("page.html", "style.css", "print.css")
@@ -66,7 +73,7 @@ def render_fragment(
     if parsed.tree is None:
         return Fragment(info.letter.title, info.lang, warnings=list(parsed.diagnostics))
     ctx = RenderContext(registry=data.registry, link_for=link_for, mode=mode, path=info.letter.path)
-    r = render_letter_html(parsed.tree, info.letter, ctx, mode=mode)  # type: ignore[arg-type]
+    r = render_letter_html(parsed.tree, info.letter, ctx, mode=mode)
     return Fragment(
         r.title or info.letter.title, r.lang or info.lang, r.metadata_html, r.body_html, r.notes_html,
         r.apparatus_html, list(r.warnings),
@@ -228,7 +235,6 @@ class Site:
 
     def letter_page(self, index: int) -> str:
         info = self.data.letters[index]
-        lt = info.letter
         frag = render_fragment(info, self.data, self.mode, self.entity_link("../"))
         self.diagnostics.extend(frag.warnings)
         root = "../"
@@ -238,8 +244,10 @@ class Site:
         credits_html = f'<dl class="letter-credits">{credits}</dl>\n' if credits else ""
         parts = [
             f'<article class="letter" aria-labelledby="letter-title">\n<h1 id="letter-title">{esc(frag.title)}</h1>',
-            f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
-            f"{frag.metadata_html}\n{credits_html}</section>",
+            (
+                f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
+                f"{frag.metadata_html}\n{credits_html}</section>"
+            ),
         ]
         switch = ""
         if self.mode == "both":
@@ -399,7 +407,7 @@ def about_prose(path: str) -> str:
         elif local == "list":
             items = "".join(f"<li>{esc(text_of(i))}</li>" for i in el.iterfind("tei:item", NS))
             out.append(f"<ul>{items}</ul>")
-        elif el.getparent() is not None and el.getparent().tag.rpartition("}")[2] != "item":
+        elif (parent := el.getparent()) is not None and str(parent.tag).rpartition("}")[2] != "item":
             out.append(f"<p>{esc(text_of(el))}</p>")
     return "\n".join(out)
 
