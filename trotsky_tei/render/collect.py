@@ -12,7 +12,14 @@ from lxml import etree
 
 from ..errors import Diagnostic
 from ..model import Edition, Entity, Letter, Mention
-from ..reader import REGISTRY_DIR, discover, find_corpus_root, read, read_edition, text_of
+from ..reader import (
+    REGISTRY_DIR,
+    discover,
+    find_corpus_root,
+    read,
+    read_edition,
+    text_of,
+)
 from ..registry import Registry, load_registry
 from ..xmlfile import NS
 
@@ -113,9 +120,8 @@ class EditionData:
         """The letters an entry sent, received or is mentioned in (a place: sent from, or mentioned)."""
         out: dict[str, list[LetterInfo]] = {r: [] for r in ROLES}
         for info in self.letters:
-            if any(e is not None and e.id == entity_id for _, e in info.senders):
-                out["sent"].append(info)
-            elif info.place_sent is not None and info.place_sent[1] is not None and info.place_sent[1].id == entity_id:
+            place = info.place_sent[1] if info.place_sent is not None else None
+            if any(e is not None and e.id == entity_id for _, e in info.senders) or (place is not None and place.id == entity_id):
                 out["sent"].append(info)
             if any(e is not None and e.id == entity_id for _, e in info.recipients):
                 out["received"].append(info)
