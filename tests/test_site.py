@@ -224,3 +224,12 @@ def test_real_letters_export_without_a_crash(tmp_path: Path, edition: str) -> No
         html = (tmp_path / "site" / "letters" / f"{info.slug}.html").read_text(encoding="utf-8")
         assert '<section class="text-block"' in html
     shutil.rmtree(tmp_path / "site")
+
+
+def test_corpus_call_number_links_to_the_finding_aid(tmp_path: Path) -> None:
+    export_site(collect([str(CORPUS)]), tmp_path / "site")
+    aid = 'href="https://id.lib.harvard.edu/ead/hou00301/catalog"'
+    letter_page = next((tmp_path / "site" / "letters").glob("*1929-04-30*.html")).read_text(encoding="utf-8")
+    assert re.search(aid + r'[^>]*>Houghton Library, MS Russ 13\.1 \(10708\)</a>', letter_page)
+    for rel in ("index.html", "concordance.html"):
+        assert aid in (tmp_path / "site" / rel).read_text(encoding="utf-8")

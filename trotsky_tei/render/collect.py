@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from lxml import etree
 
+from ..callnumbers import structured_call_numbers
 from ..errors import Diagnostic
 from ..model import Edition, Entity, Letter, Mention
 from ..reader import (
@@ -214,7 +215,9 @@ def collect(paths: list[str] | tuple[str, ...], *, registry_dir: str | Path | No
             continue
         tree = lf.parsed.tree
         prefixes = letter_prefixes(tree)
-        letter = lf.letter
+        # call numbers enriched from the registry (repository form, finding-aid link) for every page that shows them
+        structured = tuple(cn for cn, _ms in structured_call_numbers(tree, registry))
+        letter = replace(lf.letter, call_numbers=structured) if structured else lf.letter
         mentioned: dict[str, Entity] = {}
         for m in letter.mentions:
             ent = resolve_pointer(registry, m.ref, prefixes)
