@@ -243,6 +243,7 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
         return None
     idno = text_of(idno_el)
     coll = text_of(ms.find("tei:collection", NS)) or None
+    explicit_url = idno_el.get("source") or ms.get("source")  # a link the encoder gave wins over none
     form = form_for(registry, forms, text_of(repo_el), repo_el.get("ref") if repo_el is not None else None)
     if form is None:
         return CallNumber(
@@ -253,13 +254,14 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
             settlement=text_of(ms.find("tei:settlement", NS)) or None,
             country=text_of(ms.find("tei:country", NS)) or None,
             cert=idno_el.get("cert"),
+            url=explicit_url,
         )
     if coll is None:  # the whole reference may stand in idno: "bMS Russ 13.1 (10708)"
         whole = parse_reference(idno, (form,))
         if whole is not None:
-            return replace(whole, cert=idno_el.get("cert"))
+            return replace(whole, cert=idno_el.get("cert"), url=whole.url or explicit_url)
     cn = make_call_number(form, idno, coll)
-    return replace(cn, cert=idno_el.get("cert"))
+    return replace(cn, cert=idno_el.get("cert"), url=cn.url or explicit_url)
 
 
 def structured_call_numbers(tree: etree._ElementTree, registry: Registry) -> list[tuple[CallNumber, etree._Element]]:
