@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -23,6 +22,7 @@ from ..reader import (
 )
 from ..registry import Registry, load_registry
 from ..xmlfile import NS
+from .core import safe_href
 
 # the conventional letter-to-registry prefixes (DESIGN: psn:, plc:, org:, arc:), used when a letter declares none
 DEFAULT_PREFIXES = ("psn", "plc", "org", "arc")
@@ -40,22 +40,7 @@ REGISTER_KINDS = (("person", "persons", "People"), ("place", "places", "Places")
 ROLES = ("sent", "received", "mentioned")
 
 
-def safe_url(url: str | None) -> str | None:
-    """`url` if it may be emitted as a link (http, https, mailto or relative), else None."""
-    if not url:
-        return None
-    url = url.strip()
-    if not url or any(c in url for c in "\x00\r\n\t"):
-        return None
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    if scheme in ("http", "https", "mailto"):
-        return url
-    if scheme:
-        return None
-    return url
+safe_url = safe_href  # one URL policy for every writer: http(s), mailto or relative, never "//host" or javascript:
 
 
 def authority_links(entity: Entity) -> list[tuple[str, str, str]]:

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -14,6 +15,9 @@ from ..reader import EDITION_FILE, REGISTRY_DIR, document_kind, find_corpus_root
 from ..registry import Registry
 from ..xmlfile import NS, XML_ID, local_name, parse_file
 from . import RuleContext, rule
+
+if TYPE_CHECKING:
+    from ..link import LetterContext
 
 ENTRY_TAGS = ("person", "place", "org")
 POINTER_ATTRS = ("ref", "key", "corresp", "target", "who", "source", "sameAs")
@@ -59,6 +63,19 @@ def _letter_files(root: Path) -> list[Path]:
     return [p for p in out if p != root / EDITION_FILE]
 
 
+def _linked_ids(scope: etree._Element, lctx: LetterContext) -> set[str]:
+    """The registry ids that pointer attributes in `scope` (and below) resolve to."""
+    out: set[str] = set()
+    for el in scope.iter():
+        if isinstance(el.tag, str):
+            for attr in POINTER_ATTRS:
+                for token in (el.get(attr) or "").split():
+                    status, entity_id, _note = lctx.resolve(token)
+                    if status == "linked" and entity_id:
+                        out.add(entity_id)
+    return out
+
+
 def used_registry_ids(root: Path, registry: Registry) -> frozenset[str]:
     """The registry ids the letters under a corpus root point to (any pointer attribute, prefixes expanded)."""
     from ..link import _letter_context  # the letter-aware pointer resolution `link` uses
@@ -72,15 +89,7 @@ def used_registry_ids(root: Path, registry: Registry) -> frozenset[str]:
         parsed = parse_file(f)
         if parsed.tree is None or document_kind(parsed.tree) != "letter":
             continue
-        lctx = _letter_context(parsed.tree, str(f), registry)
-        for el in parsed.tree.getroot().iter():
-            if not isinstance(el.tag, str):
-                continue
-            for attr in POINTER_ATTRS:
-                for token in (el.get(attr) or "").split():
-                    status, entity_id, _note = lctx.resolve(token)
-                    if status == "linked" and entity_id:
-                        used.add(entity_id)
+        used |= _linked_ids(parsed.tree.getroot(), _letter_context(parsed.tree, str(f), registry))
     used |= _referenced_by(used, registry)
     result = frozenset(used)
     _USED_CACHE[key] = result
@@ -100,15 +109,7 @@ def _referenced_by(used: set[str], registry: Registry) -> set[str]:
         for entry in parsed.tree.getroot().iter():
             if not isinstance(entry.tag, str) or local_name(entry) not in ENTRY_TAGS or not entry.get(XML_ID):
                 continue
-            targets = edges.setdefault(entry.get(XML_ID, ""), set())
-            for el in entry.iter():
-                if not isinstance(el.tag, str):
-                    continue
-                for attr in POINTER_ATTRS:
-                    for token in (el.get(attr) or "").split():
-                        status, entity_id, _note = rctx.resolve(token)
-                        if status == "linked" and entity_id:
-                            targets.add(entity_id)
+            edges.setdefault(entry.get(XML_ID, ""), set()).update(_linked_ids(entry, rctx))
     seen: set[str] = set()
     todo = list(used)
     while todo:
