@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import sys
 
 import click
@@ -335,6 +336,19 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # an output path that cannot be written, a disk that is full, …
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"trotsky-tei: error:{where}: {exc.strerror or exc}", err=True)
+        return 2
+    except Exception as exc:  # a bug of ours: one clear line, never a traceback (TROTSKY_TEI_DEBUG=1 shows it)
+        if os.environ.get("TROTSKY_TEI_DEBUG"):
+            raise
+        click.echo(
+            f"trotsky-tei: internal error: {type(exc).__name__}: {exc} (set TROTSKY_TEI_DEBUG=1 for details; "
+            "please report it with the input that caused it)",
+            err=True,
+        )
+        return 1
     return rc if isinstance(rc, int) else 0  # a command's `ctx.exit(n)` (or returned int) is the exit code
 
 

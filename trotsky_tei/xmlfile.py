@@ -151,6 +151,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         mode = p.stat().st_mode & 0o7777
     except FileNotFoundError:
         pass
+    p.parent.mkdir(parents=True, exist_ok=True)  # an output file in a folder not made yet
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
