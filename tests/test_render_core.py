@@ -268,6 +268,8 @@ def test_real_letters_render_to_text_and_html_keeping_every_text_node() -> None:
         assert_all_text_reaches_export(lf.parsed.tree, text)
         assert html.body_html.startswith("<div")
         for w in [*warnings, *html.warnings]:
+            if w.code == "TT702":  # an xml:lang HTML cannot carry (tests/test_export_features.py)
+                continue
             assert w.code == "TT701", w
             unknown.add(w.message.split("<")[1].split(">")[0])
         rendered += 1

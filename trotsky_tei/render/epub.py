@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 from ..errors import Diagnostic
 from ..model import Entity
 from .collect import REGISTER_KINDS, EditionData, LetterInfo, authority_links, safe_url
+from .langtags import html_lang
 from .site import esc, render_fragment
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -142,7 +143,9 @@ class Book:
 
     @property
     def lang(self) -> str:
-        return self.data.edition.language or "en"
+        """The book's language: the edition's as a BCP 47 tag; "en" when it gives none, "und" when it is not a tag."""
+        given = self.data.edition.language
+        return html_lang(given)[0] or ("und" if given else "en")
 
     def add(self, name: str, title: str, body: str, *, in_toc: bool = True, lang: str | None = None) -> None:
         self.files[name] = xhtml_page(title, body, lang or self.lang)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Severity
 from ..model import Letter, Mention
 from ..xmlfile import XML_LANG, local_name
 from .core import (
@@ -32,6 +32,7 @@ from .core import (
     text_lang,
     witness_sigla,
 )
+from .langtags import html_lang
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
@@ -39,6 +40,8 @@ RenderMode = str  # "reading" | "diplomatic" | "both"
 
 # HTML elements that only take phrasing content: a block opened inside one becomes a <span class="block …">
 PHRASING = frozenset({"p", "span", "a", "em", "i", "b", "u", "sup", "sub", "q", "cite", "time", "ins", "del", "h3", "h4", "small", "abbr", "dfn", "s", "mark", "bdi", "code"})
+# what HTML lets a list hold: anything else the letter puts there goes into the previous item, or before the list
+LIST_CHILDREN = {"ul": ("li",), "ol": ("li",), "dl": ("dt", "dd", "div")}
 _DATE = re.compile(r"^-?\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -146,6 +149,12 @@ HTML_TABLE_DIPLOMATIC: dict[str, Handler] = {
 }
 
 
+def _label_item_pairs(el: etree._Element) -> bool:
+    """Whether a `list`'s labels and items come in label-item pairs (so it can be a `dl`)."""
+    names = [local_name(c) for c in el if isinstance(c.tag, str) and local_name(c) in ("label", "item")]
+    return bool(names) and names == ["label", "item"] * (len(names) // 2)
+
+
 def html_table(mode: Mode) -> dict[str, Handler]:
     """The HTML handler table for a mode."""
     return HTML_TABLE_DIPLOMATIC if mode == "diplomatic" else HTML_TABLE
@@ -181,7 +190,17 @@ class HtmlWriter:
             cur.text = (cur.text or "") + s
 
     def _child(self, tag: str, attrs: dict[str, str | None] | None = None) -> etree._Element:
-        el = etree.SubElement(self.cur, tag)
+        parent = self.cur
+        allowed = LIST_CHILDREN.get(str(parent.tag))
+        if allowed is None or tag in allowed:
+            el = etree.SubElement(parent, tag)
+        else:  # a list's head, a page break or note marker between items: keep it, keep the HTML valid
+            el = etree.Element(tag)
+            items = [c for c in parent if c.tag in allowed]
+            if items:
+                items[-1].append(el)
+            else:
+                parent.addprevious(el)
         for k, v in (attrs or {}).items():
             if v is not None:
                 el.set(k, v)
@@ -217,6 +236,7 @@ class HtmlWriter:
             tag = _hi_tag(el)
         else:
             attrs.pop("href", None)
+        tag = self._list_tag(el, tag)
         if handler.kind == "block" and self._in_phrasing():
             tag = "span"
         if tag in ("li", "tr", "td") and self.cur.tag not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
@@ -231,9 +251,9 @@ class HtmlWriter:
         attrs["class"] = _cls(*classes) or None
         if anchor:
             attrs["id"] = self.id_prefix + anchor
-        lang = el.get(XML_LANG)
+        lang, _lost = html_lang(el.get(XML_LANG))
         if lang:
-            attrs["lang"] = lang
+            attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
         if tag == "table":
             table = self._child("table", attrs)
             self.stack.append(table)
@@ -245,6 +265,18 @@ class HtmlWriter:
         self.opened.append(True)
         if handler.before:
             self._append_text(handler.before)
+
+    def _list_tag(self, el: etree._Element, tag: str) -> str:
+        """`ol` for an ordered list, `dl`/`dt`/`dd` for a list of label-item pairs (a glossary)."""
+        name = local_name(el)
+        if name == "list" and tag == "ul":
+            if _label_item_pairs(el):
+                return "dl"
+            kind = f"{el.get('type', '')} {el.get('rend', '')}".lower()
+            return "ol" if "ordered" in kind or "numbered" in kind else "ul"
+        if self.cur.tag == "dl" and name in ("label", "item"):
+            return "dt" if name == "label" else "dd"
+        return tag
 
     def close(self, el: etree._Element, handler: Handler) -> None:
         pushed = self.opened.pop()
@@ -433,6 +465,27 @@ def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext) -> etre
     return ol
 
 
+def lang_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) -> list[Diagnostic]:
+    """TT702, once per letter and value: an `xml:lang` the HTML `lang` cannot carry (left out, or shortened)."""
+    root = tree.getroot()
+    text = root.find("{http://www.tei-c.org/ns/1.0}text")
+    carrier = text if text is not None and text.get(XML_LANG) else root
+    found: list[tuple[str, etree._Element]] = [(text_lang(tree, letter.main_language or ""), carrier)]
+    found += [(el.get(XML_LANG, ""), el) for top in text_elements(tree) for el in top.iter() if isinstance(el.tag, str)]
+    lines: dict[str, list[int]] = {}
+    for value, el in found:
+        if value and html_lang(value)[1]:
+            lines.setdefault(value, []).append(el.sourceline if isinstance(el.sourceline, int) else 0)
+    out = []
+    for value, where in lines.items():
+        kept, lost = html_lang(value)
+        count = f" ({len(where)} occurrences, first here)" if len(where) > 1 else ""
+        what = f'written as lang="{kept}" (without "{lost}")' if kept else "left out of the HTML; the text is kept"
+        message = f'xml:lang="{value}" is not a registered BCP 47 language tag{count}: {what}'
+        out.append(Diagnostic(ctx.path, where[0], 0, Severity.WARNING, "TT702", "html-lang", message))
+    return sorted(out)
+
+
 def _walk(tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
     writer = HtmlWriter(ctx, mode, id_prefix)
     walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree))
@@ -445,7 +498,7 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
     """Render a letter's page content. mode "both" gives the reading and the diplomatic text one after the other."""
     if mode not in ("reading", "diplomatic", "both"):
         raise ValueError(f"unknown mode {mode!r}; expected reading, diplomatic or both")
-    lang = text_lang(tree, letter.main_language or "")
+    lang, _lost = html_lang(text_lang(tree, letter.main_language or ""))
     primary: Mode = "diplomatic" if mode == "diplomatic" else "reading"
     body, notes, apparatus, warnings = _walk(tree, ctx, primary, "")
     body.set("class", f"letter-text {primary}")
@@ -457,7 +510,8 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
         for view, label in ((body, "Reading text"), (dbody, "Diplomatic text")):
             section = etree.SubElement(wrapper, "section", {"class": f"view view-{'reading' if view is body else 'diplomatic'}"})
             section.set("aria-label", label)
-            view.attrib.pop("class", None)
+            if "class" in view.attrib:
+                del view.attrib["class"]  # set again below, after `lang`: the attribute order of the goldens
             view.set("class", f"letter-text {'reading' if view is body else 'diplomatic'}")
             if lang:
                 view.set("lang", lang)
@@ -470,7 +524,7 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
         body_html=_serialize(body, ctx),
         notes_html=_serialize(notes_element(notes, ctx), ctx) if notes else "",
         apparatus_html=_serialize(apparatus_element(apparatus, ctx), ctx) if apparatus else "",
-        warnings=warnings,
+        warnings=sorted([*warnings, *lang_warnings(tree, letter, ctx)]),
         note_count=len(notes),
         apparatus_count=len(apparatus),
     )
