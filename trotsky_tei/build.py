@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,11 +13,15 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import Diagnostic, SchemaError, Severity, UsageError
-from .render.collect import EditionData, collect, slugify
-from .render.epub import export_epub
-from .render.site import claim_output_dir, export_site, write_file
+from .render.collect import EditionData, LetterInfo, collect, slugify
+from .render.epub_stream import write_epub_stream
+from .render.letters import LetterRenderer, PassResult, prune, render_letters
+from .render.manifest import Manifest
+from .render.site import Site, Templates, claim_output_dir
 
 BUILD_MARKER = ".trotsky-tei-build"
+MANIFEST = ".trotsky-tei-manifest.json"  # beside the marker: the key of every letter output of the last build
+CACHE = ".trotsky-tei-cache"  # EPUB chapters of the last build, reused when their key is unchanged
 
 
 @dataclass
@@ -38,6 +41,8 @@ class BuildResult:
     steps: list[Step] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    rendered: int = 0  # letters with at least one output rendered in this run
+    up_to_date: int = 0  # letters whose every output was kept from the last build
 
     @property
     def errors(self) -> int:
@@ -95,25 +100,6 @@ def _link(corpus: Path) -> Step:
     return Step("link", "problems" if unresolved else "ok", detail)
 
 
-def _text(data: EditionData, out: Path, advance: Callable[[], None]) -> tuple[list[str], list[Diagnostic]]:
-    from .reader import read
-    from .render.core import RenderContext
-    from .render.text import render_letter_text
-
-    written: list[str] = []
-    warnings: list[Diagnostic] = []
-    for info in data.letters:
-        lf = read(info.letter.path)
-        if lf.parsed.tree is not None:
-            ctx = RenderContext(registry=data.registry, path=info.letter.path)
-            text, warns = render_letter_text(lf.parsed.tree, info.letter, ctx)
-            warnings.extend(warns)
-            write_file(out / f"{info.slug}.txt", text)
-            written.append(f"text/{info.slug}.txt")
-        advance()
-    return written, warnings
-
-
 def _cmif(corpus: Path, out: Path) -> tuple[Step, list[Diagnostic]]:
     try:
         from .render.cmif import export_cmif
@@ -130,16 +116,19 @@ def epub_name(data: EditionData) -> str:
 
 def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
-    mode: str = "both", templates: str | Path | None = None,
+    mode: str = "both", templates: str | Path | None = None, cache: bool = True,
 ) -> BuildResult:
-    """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters."""
+    """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
+
+    Letters are rendered in `jobs` processes (None: all cores); with `cache`, a letter output whose inputs did not
+    change since the last build into `out` is kept as it is (the result is the same bytes as a full build).
+    """
     corpus_path, out_path = Path(corpus), Path(out)
     if not corpus_path.is_dir():
         raise UsageError(f"{corpus_path} is not a folder (build takes the corpus folder, e.g. corpus/)")
     claim_output_dir(out_path, BUILD_MARKER, force)
     result = BuildResult(out_path)
-    for ours in ("site", "text"):  # stale pages of letters that no longer exist go with the old build
-        shutil.rmtree(out_path / ours, ignore_errors=True)
+    manifest = Manifest.load(out_path, MANIFEST, use=cache)
 
     with _progress(console) as progress:
         task = progress.add_task("validate", total=None)
@@ -157,27 +146,34 @@ def build(
         known = {(d.path, d.code, d.line) for d in result.diagnostics}
         result.diagnostics.extend(d for d in data.diagnostics if (d.path, d.code, d.line) not in known)
 
-        pages = n + 6
-        task = progress.add_task("site", total=pages)
-        written, warns = export_site(
-            data, out_path / "site", mode=mode, templates=templates, claim=False,
-            progress=lambda _p: progress.advance(task),
-        )
-        result.outputs.extend(f"site/{w}" for w in written)
-        result.diagnostics.extend(warns)
-        result.steps.append(Step("site", "problems" if warns else "ok", f"{len(written)} files, {_count(warns)}"))
-
-        task = progress.add_task("text", total=n)
-        written, warns = _text(data, out_path / "text", lambda: progress.advance(task))
-        result.outputs.extend(written)
-        result.diagnostics.extend(warns)
-        result.steps.append(Step("text", "problems" if warns else "ok", f"{len(written)} files, {_count(warns)}"))
-
-        task = progress.add_task("epub", total=n)
+        if templates is None and data.root is not None and (data.root / "templates").is_dir():
+            templates = data.root / "templates"
+        site = Site(data, out_path / "site", mode, Templates(templates))
         name = epub_name(data)
-        warns = export_epub(data, out_path / name, progress=lambda _s: progress.advance(task))
+        tasks = {fmt: progress.add_task(fmt, total=n) for fmt in ("site", "text", "epub")}
+        passed = _letters(data, site, manifest, jobs, lambda fmt: progress.advance(tasks[fmt]), out_path / name)
+        cross = [f"site/{rel}" for rel in site.write_cross()]
+        progress.update(tasks["site"], total=n + len(cross), completed=n + len(cross))
+        keep = [*passed.written["site"], *cross, *passed.written["text"], *passed.written["epub"]]
+        for folder in ("site", "text", CACHE):  # pages of letters that no longer exist go
+            prune(out_path / folder, {out_path / rel for rel in keep})
+        manifest.save()
+        result.rendered, result.up_to_date = passed.letters_rendered, passed.letters_kept
+
+        site_warns = sorted(set(passed.warnings_of("site")))
+        site_files = len(passed.written["site"]) + len(cross)
+        result.outputs.extend(sorted([*passed.written["site"], *cross]))
+        result.diagnostics.extend(site_warns)
+        result.steps.append(Step("site", "problems" if site_warns else "ok", f"{site_files} files ({passed.detail('site')}), {_count(site_warns)}"))
+
+        text_warns = passed.warnings_of("text")
+        result.outputs.extend(passed.written["text"])
+        result.diagnostics.extend(text_warns)
+        result.steps.append(Step("text", "problems" if text_warns else "ok", f"{len(passed.written['text'])} files ({passed.detail('text')}), {_count(text_warns)}"))
+
+        epub_warns = sorted(set(passed.warnings_of("epub")))
         result.outputs.append(name)
-        result.steps.append(Step("epub", "problems" if warns else "ok", f"{name}, {_count(warns)}"))
+        result.steps.append(Step("epub", "problems" if epub_warns else "ok", f"{name} ({passed.detail('epub')} chapters), {_count(epub_warns)}"))
 
         step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml")
         result.steps.append(step)
@@ -186,6 +182,25 @@ def build(
         known = {(d.path, d.code, d.line) for d in result.diagnostics}
         result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
     return result
+
+
+def _letters(
+    data: EditionData, site: Site, manifest: Manifest, jobs: int | None, advance: Callable[[str], None], epub: Path
+) -> PassResult:
+    """The per-letter phase: each letter's page, text and EPUB chapter (parallel, incremental), the EPUB zipped in order."""
+    renderer = LetterRenderer(data, site_mode=site.mode, templates=site.templates.folder)
+    targets: dict[str, Callable[[LetterInfo], str]] = {
+        "site": lambda info: f"site/letters/{info.slug}.html",
+        "text": lambda info: f"text/{info.slug}.txt",
+        "epub": lambda info: f"{CACHE}/epub/letter-{info.slug}.xhtml",
+    }
+    passed = PassResult()
+    letters = render_letters(renderer, targets, manifest, jobs=jobs, result=passed, content_of=("epub",), advance=advance)
+    chapters = ((f"letter-{data.letters[i].slug}.xhtml", r["epub"].content, r["epub"].title) for i, r in letters)
+    write_epub_stream(data, epub, chapters)
+    for _rest in letters:  # nothing is left when the book took every chapter; this only makes sure
+        pass
+    return passed
 
 
 def summary_table(result: BuildResult) -> Table:
@@ -197,6 +212,9 @@ def summary_table(result: BuildResult) -> Table:
     style = {"ok": "green", "problems": "yellow", "skipped": "dim"}
     for s in result.steps:
         table.add_row(s.name, Text(s.status, style=style.get(s.status, "")), Text(s.detail))
-    totals = f"{len(result.outputs)} files written, {result.errors} errors, {result.warnings} warnings"
+    totals = (
+        f"{len(result.outputs)} files written ({result.rendered} letters rendered, {result.up_to_date} up to date), "
+        f"{result.errors} errors, {result.warnings} warnings"
+    )
     table.add_row("total", Text("errors" if result.errors else "ok", style="red" if result.errors else "green"), Text(totals))
     return table

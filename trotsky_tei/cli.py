@@ -216,14 +216,15 @@ def export_cmif_cmd(
 @click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for one .txt per letter, or - for standard output.")
 @click.option("--width", type=click.IntRange(min=20), default=72, show_default=True, help="Wrap the text at this many characters.")
 @click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Reading text (corrections, expansions) or the original readings.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render in N processes (default: all cores).")
 @click.pass_context
-def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str) -> None:
+def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str, jobs: int | None) -> None:
     """Write each letter as plain text: header, wrapped text with [n] note markers, notes, apparatus."""
     from .console import make_console
     from .errors import has_errors
     from .render.text import export_text
 
-    written, stdout_text, diags = export_text(paths, out, width=width, mode=mode)  # type: ignore[arg-type]
+    written, stdout_text, diags = export_text(paths, out, width=width, mode=mode, jobs=jobs)  # type: ignore[arg-type]
     if out == "-":
         click.echo(stdout_text, nl=False)
     console = make_console(stderr=True)
@@ -260,15 +261,18 @@ def _print_render_diagnostics(console: object, diags: list[object]) -> None:
 @_MODE_OPTION
 @click.option("--templates", metavar="DIR", help="Folder with page.html / style.css / print.css overriding the bundled ones (default: <corpus root>/templates if present).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render letter pages in N processes (default: all cores).")
 @click.pass_context
-def export_html(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool) -> None:
+def export_html(
+    ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool, jobs: int | None
+) -> None:
     """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
     from .console import make_console
     from .errors import has_errors
     from .render.site import export_site
 
     data = _edition_data(paths)
-    written, warns = export_site(data, out, mode=mode, templates=templates, force=force)  # type: ignore[arg-type]
+    written, warns = export_site(data, out, mode=mode, templates=templates, force=force, jobs=jobs)  # type: ignore[arg-type]
     console = make_console(stderr=True)
     diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
     _print_render_diagnostics(console, diags)
@@ -302,18 +306,22 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
 @_MODE_OPTION
 @click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones (default: <corpus>/templates if present).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate in N processes (default: all cores).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate and render in N processes (default: all cores; 1: no worker processes).")
+@click.option("--no-cache", "--full", "no_cache", is_flag=True, help="Render every letter again, even those unchanged since the last build into DIR.")
 @click.pass_context
-def build_cmd(ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None) -> None:
+def build_cmd(
+    ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None, no_cache: bool
+) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
 
-    The edition is written even when validation finds errors; the exit status is then 1.
+    The edition is written even when validation finds errors; the exit status is then 1. A rebuild into the same
+    DIR renders only the letters whose file or context changed (DIR/.trotsky-tei-manifest.json records them).
     """
     from .build import build, summary_table
     from .console import make_console
 
     console = make_console(stderr=True)
-    result = build(corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates)
+    result = build(corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache)
     _print_render_diagnostics(console, list(result.diagnostics))
     console.print(summary_table(result))
     ctx.exit(result.exit_code)

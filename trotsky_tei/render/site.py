@@ -273,20 +273,27 @@ class Site:
         parts.append("</article>")
         return self.page(frag.title, "\n".join(parts), root)
 
-    def letter_nav(self, index: int) -> str:
-        items = []
+    def nav_links(self, index: int) -> tuple[tuple[str, str, str, str, str], ...]:
+        """(label, href, rel, title, date) of the letters before and after; all that `letter_nav` may show.
+
+        The incremental build keys a letter page on exactly this value: keep every neighbour fact the page shows here.
+        """
+        links = []
         for label, same in (("", False), (" in this correspondence", True)):
             prev, nxt = self.data.neighbours(index, same)
-            if same and prev is None and nxt is None:
-                continue
             for word, other, rel in (("Previous letter", prev, "prev"), ("Next letter", nxt, "next")):
                 if other is not None:
-                    date = f" ({esc(other.letter.date.display)})" if other.letter.date else ""
-                    rel_attr = f' rel="{rel}"' if not same else ""
-                    items.append(
-                        f'<li>{esc(word + label)}: <a href="{self.letter_href(other, "../")}"{rel_attr}>'
-                        f"{esc(other.letter.title)}</a>{date}</li>"
-                    )
+                    date = other.letter.date.display if other.letter.date else ""
+                    href = self.letter_href(other, "../")
+                    links.append((word + label, href, "" if same else rel, other.letter.title, date))
+        return tuple(links)
+
+    def letter_nav(self, index: int) -> str:
+        items = []
+        for label, href, rel, title, date in self.nav_links(index):
+            rel_attr = f' rel="{rel}"' if rel else ""
+            shown_date = f" ({esc(date)})" if date else ""
+            items.append(f'<li>{esc(label)}: <a href="{href}"{rel_attr}>{esc(title)}</a>{shown_date}</li>')
         if not items:
             return ""
         return f'<nav class="letter-nav" aria-label="Letters before and after">\n<ul>{"".join(items)}</ul>\n</nav>'
@@ -365,20 +372,25 @@ class Site:
 
     # writing
 
-    def pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
-        """(relative path, page maker) for every page, in a stable order."""
+    def cross_pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
+        """(relative path, page maker) for the pages that span letters (cheap; always rewritten), in a stable order."""
         yield "index.html", self.index_page
-        for i, info in enumerate(self.data.letters):
-            yield f"letters/{info.slug}.html", (lambda i=i: self.letter_page(i))  # type: ignore[misc]
         for kind, page, heading in REGISTER_KINDS:
             yield f"{page}.html", (lambda k=kind, p=page, h=heading: self.register_page(k, p, h))  # type: ignore[misc]
         yield "concordance.html", self.concordance_page
         yield "about.html", self.about_page
 
-    def write(self, progress: Callable[[str], None] | None = None) -> list[str]:
-        """Write every page and the stylesheets; returns the written paths (relative, sorted)."""
+    def pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
+        """(relative path, page maker) for every page, in a stable order."""
+        yield "index.html", self.index_page
+        for i, info in enumerate(self.data.letters):
+            yield f"letters/{info.slug}.html", (lambda i=i: self.letter_page(i))  # type: ignore[misc]
+        yield from list(self.cross_pages())[1:]
+
+    def write_cross(self, progress: Callable[[str], None] | None = None) -> list[str]:
+        """Write the cross-letter pages and the stylesheets; returns their paths (relative)."""
         written = []
-        for rel, make in self.pages():
+        for rel, make in self.cross_pages():
             write_file(self.out / rel, make())
             written.append(rel)
             if progress is not None:
@@ -386,7 +398,27 @@ class Site:
         for name in ("style.css", "print.css"):
             write_file(self.out / name, self.templates.text(name))
             written.append(name)
-        return sorted(written)
+        return written
+
+    def write(self, progress: Callable[[str], None] | None = None, jobs: int | None = 1) -> list[str]:
+        """Write every page (letter pages in `jobs` processes) and the stylesheets; returns the paths (relative, sorted)."""
+        from .letters import LetterRenderer, PassResult, render_letters
+        from .manifest import Manifest
+
+        renderer = LetterRenderer(self.data, site_mode=self.mode, templates=self.templates.folder)
+        renderer._cache["site"] = self
+        manifest = Manifest.load(self.out, "", use=False)  # export html renders every page; `build` is incremental
+        passed = PassResult()
+
+        def advance(_fmt: str) -> None:
+            if progress is not None:
+                progress("letters/")
+
+        target = {"site": lambda info: self.letter_href(info, "")}
+        for _letter in render_letters(renderer, target, manifest, jobs=jobs, result=passed, advance=advance):
+            pass
+        self.diagnostics.extend(passed.warnings_of("site"))
+        return sorted([*passed.written["site"], *self.write_cross(progress)])
 
 
 def about_prose(path: str) -> str:
@@ -414,9 +446,9 @@ def about_prose(path: str) -> str:
 
 def export_site(
     data: EditionData, out: str | Path, *, mode: str = "both", templates: str | Path | None = None,
-    force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True,
+    force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True, jobs: int | None = 1,
 ) -> tuple[list[str], list[Diagnostic]]:
-    """Write the web edition into `out`; returns (written paths, render warnings)."""
+    """Write the web edition into `out` (letter pages in `jobs` processes; None: all cores); returns (paths, warnings)."""
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     out_path = Path(out)
@@ -425,7 +457,7 @@ def export_site(
     if templates is None and data.root is not None and (data.root / "templates").is_dir():
         templates = data.root / "templates"
     site = Site(data, out_path, mode, Templates(templates))
-    written = site.write(progress)
+    written = site.write(progress, jobs)
     return written, sorted(set(site.diagnostics))
 
 

@@ -291,13 +291,27 @@ def render_letter_text(
     return "\n\n".join(p for p in parts if p) + "\n", result.warnings
 
 
+def _render_file(task: tuple[str, int, Mode]) -> tuple[str | None, list[Diagnostic]]:
+    """One file of `export_text`, in a worker: (its text, or None when it is not a readable letter; diagnostics)."""
+    path, width, mode = task
+    lf = read(path)
+    diags = list(lf.parsed.diagnostics)
+    if lf.parsed.tree is None or lf.letter is None:
+        return None, diags
+    text, warnings = render_letter_text(lf.parsed.tree, lf.letter, RenderContext(path=path), width, mode)
+    return text, [*diags, *warnings]
+
+
 def export_text(
-    paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading"
+    paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading", jobs: int | None = 1
 ) -> tuple[list[str], str, list[Diagnostic]]:
     """Render every letter under `paths` to `out`/<file stem>.txt (or, with `out` "-", return the texts joined).
 
+    Letters are rendered in `jobs` processes (None: all cores) and written in file order as they come back.
     Returns (files written, text for standard output, diagnostics); registry and edition files are skipped.
     """
+    from .parallel import ordered_map
+
     files, diags = discover(list(paths))
     written: list[str] = []
     chunks: list[str] = []
@@ -308,13 +322,11 @@ def export_text(
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {out}: {exc.strerror or exc}") from exc
-    for path in files:
-        lf = read(path)
-        diags.extend(lf.parsed.diagnostics)
-        if lf.parsed.tree is None or lf.letter is None:
+    results = ordered_map(_render_file, [(path, width, mode) for path in files], jobs)
+    for path, (text, file_diags) in zip(files, results):
+        diags.extend(file_diags)
+        if text is None:
             continue
-        text, warnings = render_letter_text(lf.parsed.tree, lf.letter, RenderContext(path=path), width, mode)
-        diags.extend(warnings)
         if out_dir is None:
             chunks.append(text)
             continue
