@@ -1,34 +1,31 @@
-"""Benchmark `build`: N copies of the corpus letters built into a temporary folder.
+"""Benchmark `build`: N copies of the corpus letters (ids and dates varied), full, parallel and incremental.
 
 Usage: .venv/bin/python bench/bench_build.py [N]   (default N=200)
 
-Prints letters/s for the whole build (validate, link, site, text, EPUB, CMIF) and for the site and EPUB writers
-alone, the ratio to a reference loop (parse each letter with lxml and serialise it: the least any export must do),
-and the peak memory of this process (resource.getrusage; validation worker processes are reported separately).
+Each scenario runs in a fresh process so that its peak memory is its own (resource.getrusage: the process itself
+and its largest worker process). Prints letters/s and the time as a multiple of a reference loop (parse each letter
+with lxml and serialise it: the least any export must do) for:
+
+- full build, --jobs 1;  full build, --jobs 2 (a fresh folder each);
+- incremental rebuild with nothing changed; incremental rebuild with one letter changed (into the --jobs 2 folder).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from io import StringIO
 from pathlib import Path
-
-from lxml import etree
-from rich.console import Console
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-from trotsky_tei.build import build
-from trotsky_tei.render.collect import collect
-from trotsky_tei.render.epub import export_epub
-from trotsky_tei.render.site import export_site
-from trotsky_tei.xmlfile import make_parser
 
 
 def make_corpus(root: Path, n: int) -> list[Path]:
@@ -45,6 +42,9 @@ def make_corpus(root: Path, n: int) -> list[Path]:
     for i in range(n):
         text = letters[i % len(letters)].read_text(encoding="utf-8")
         text = re.sub(r'(<TEI\b[^>]*\bxml:id=")([^"]+)"', lambda m, i=i: f'{m.group(1)}{m.group(2)}-{i:05d}"', text, count=1)
+        # spread the copies over 1929-1940 and over the days of a month, so the date order is not the file order
+        text = re.sub(r'(when|notBefore|notAfter)="19(\d\d)-(\d\d)-(\d\d)"',
+                      lambda m, i=i: f'{m.group(1)}="{1929 + (i * 7) % 12}-{m.group(3)}-{1 + (i * 13) % 28:02d}"', text)
         path = root / "letters" / f"copy-{i:05d}.xml"
         path.write_text(text, encoding="utf-8")
         out.append(path)
@@ -52,6 +52,10 @@ def make_corpus(root: Path, n: int) -> list[Path]:
 
 
 def reference(files: list[Path]) -> float:
+    from lxml import etree
+
+    from trotsky_tei.xmlfile import make_parser
+
     start = time.perf_counter()
     for f in files:
         tree = etree.parse(str(f), make_parser())
@@ -59,29 +63,59 @@ def reference(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def scenario(corpus: Path, out: Path, jobs: int, cache: bool) -> None:
+    """Run one build in this process and print its figures as one JSON line."""
+    from rich.console import Console
+
+    from trotsky_tei.build import build
+
+    start = time.perf_counter()
+    result = build(corpus, out, console=Console(file=StringIO()), jobs=jobs, cache=cache)
+    secs = time.perf_counter() - start
+    print(json.dumps({
+        "secs": secs, "exit": result.exit_code, "rendered": result.rendered, "up_to_date": result.up_to_date,
+        "phases": result.seconds,
+        "self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "child_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }))
+
+
+def run(corpus: Path, out: Path, jobs: int, cache: bool) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--scenario", str(corpus), str(out), str(jobs), "1" if cache else "0"],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--scenario":
+        scenario(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"
         files = make_corpus(root, n)
         ref = reference(files)
-        start = time.perf_counter()
-        result = build(root, Path(tmp) / "edition", console=Console(file=StringIO()), jobs=1)
-        whole = time.perf_counter() - start
-        data = collect([str(root)])
-        start = time.perf_counter()
-        export_site(data, Path(tmp) / "site", mode="both")
-        site = time.perf_counter() - start
-        start = time.perf_counter()
-        export_epub(data, Path(tmp) / "book.epub")
-        book = time.perf_counter() - start
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"letters: {n}  (build exit status {result.exit_code}, {len(result.outputs)} files)")
-    print(f"reference (lxml parse + serialise): {n / ref:10.1f} letters/s")
-    for label, secs in (("build, all steps, --jobs 1", whole), ("site (--mode both)", site), ("epub", book)):
-        print(f"{label:<35} {n / secs:10.1f} letters/s   {secs / ref:6.1f}x the reference time")
-    print(f"peak memory: {peak_self:.0f} MiB (this process), {peak_children:.0f} MiB (largest child)")
+        rows = [
+            ("full build, --jobs 1", run(root, Path(tmp) / "e1", 1, False)),
+            ("full build, --jobs 2", run(root, Path(tmp) / "e2", 2, False)),
+            ("incremental, nothing changed", run(root, Path(tmp) / "e2", 2, True)),
+        ]
+        changed = files[n // 2]
+        changed.write_text(changed.read_text(encoding="utf-8").replace("</body>", "<p>An added paragraph.</p></body>", 1), encoding="utf-8")
+        rows.append(("incremental, 1 letter changed", run(root, Path(tmp) / "e2", 2, True)))
+    full1 = rows[0][1]["secs"]
+    print(f"letters: {n}   reference (lxml parse + serialise): {n / ref:.0f} letters/s")
+    print(f"{'scenario':<32}{'letters/s':>10}{'x ref':>8}{'vs j1':>8}{'rendered':>10}{'peak MiB':>10}{'worker MiB':>11}")
+    for label, r in rows:
+        print(
+            f"{label:<32}{n / r['secs']:>10.1f}{r['secs'] / ref:>8.1f}{full1 / r['secs']:>8.2f}"
+            f"{int(r['rendered']):>10}{r['self_mib']:>10.0f}{r['child_mib']:>11.0f}"
+        )
+    print("seconds per phase:")
+    for label, r in rows:
+        print(f"  {label:<30}" + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items()))
 
 
 if __name__ == "__main__":

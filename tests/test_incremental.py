@@ -239,3 +239,16 @@ def test_ordered_map_keeps_order_with_a_small_window() -> None:
     assert list(ordered_map(abs, [-i for i in items], 2, window=3)) == items
     assert list(ordered_map(abs, [-1], 4)) == [1]
     assert list(ordered_map(abs, [], 2)) == []
+
+
+def test_neighbours_match_the_plain_definition(corpus: Path) -> None:
+    """The indexed neighbours (linear time) give what the definition says: the letters before and after in the pool."""
+    data = collect([str(corpus)])
+    for index, here in enumerate(data.letters):
+        for same in (False, True):
+            pool = [i for i, info in enumerate(data.letters) if i == index or not same
+                    or (info.correspondence and info.correspondence == here.correspondence)]
+            pos = pool.index(index)
+            want = (data.letters[pool[pos - 1]] if pos else None, data.letters[pool[pos + 1]] if pos + 1 < len(pool) else None)
+            assert data.neighbours(index, same) == want
+    assert any(data.neighbours(i, True) != (None, None) for i in range(len(data.letters)))

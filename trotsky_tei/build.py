@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class BuildResult:
     outputs: list[str] = field(default_factory=list)
     rendered: int = 0  # letters with at least one output rendered in this run
     up_to_date: int = 0  # letters whose every output was kept from the last build
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase (not part of any output)
 
     @property
     def errors(self) -> int:
@@ -131,17 +133,21 @@ def build(
     manifest = Manifest.load(out_path, MANIFEST, use=cache)
 
     with _progress(console) as progress:
+        clock = _Clock(result.seconds)
         task = progress.add_task("validate", total=None)
         diags, step = _validate(corpus_path, jobs)
+        clock.lap("validate")
         result.diagnostics.extend(diags)
         result.steps.append(step)
         progress.update(task, total=1, completed=1)
 
         task = progress.add_task("link", total=None)
         result.steps.append(_link(corpus_path))
+        clock.lap("link")
         progress.update(task, total=1, completed=1)
 
         data = collect([str(corpus_path)])
+        clock.lap("collect")
         n = len(data.letters)
         known = {(d.path, d.code, d.line) for d in result.diagnostics}
         result.diagnostics.extend(d for d in data.diagnostics if (d.path, d.code, d.line) not in known)
@@ -152,12 +158,14 @@ def build(
         name = epub_name(data)
         tasks = {fmt: progress.add_task(fmt, total=n) for fmt in ("site", "text", "epub")}
         passed = _letters(data, site, manifest, jobs, lambda fmt: progress.advance(tasks[fmt]), out_path / name)
+        clock.lap("letters")
         cross = [f"site/{rel}" for rel in site.write_cross()]
         progress.update(tasks["site"], total=n + len(cross), completed=n + len(cross))
         keep = [*passed.written["site"], *cross, *passed.written["text"], *passed.written["epub"]]
         for folder in ("site", "text", CACHE):  # pages of letters that no longer exist go
             prune(out_path / folder, {out_path / rel for rel in keep})
         manifest.save()
+        clock.lap("cross-letter pages")
         result.rendered, result.up_to_date = passed.letters_rendered, passed.letters_kept
 
         site_warns = sorted(set(passed.warnings_of("site")))
@@ -176,12 +184,25 @@ def build(
         result.steps.append(Step("epub", "problems" if epub_warns else "ok", f"{name} ({passed.detail('epub')} chapters), {_count(epub_warns)}"))
 
         step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml")
+        clock.lap("cmif")
         result.steps.append(step)
         if step.status != "skipped":
             result.outputs.append("cmif.xml")
         known = {(d.path, d.code, d.line) for d in result.diagnostics}
         result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
     return result
+
+
+class _Clock:
+    """Wall time per phase, written into a dict as each phase ends."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.start = into, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = now - self.start
+        self.start = now
 
 
 def _letters(
@@ -217,4 +238,7 @@ def summary_table(result: BuildResult) -> Table:
         f"{result.errors} errors, {result.warnings} warnings"
     )
     table.add_row("total", Text("errors" if result.errors else "ok", style="red" if result.errors else "green"), Text(totals))
+    if result.seconds:
+        times = ", ".join(f"{name} {secs:.1f} s" for name, secs in result.seconds.items())
+        table.add_row("time", "", Text(times, style="dim"))
     return table

@@ -117,13 +117,20 @@ class EditionData:
 
     def neighbours(self, index: int, same_correspondence: bool = False) -> tuple[LetterInfo | None, LetterInfo | None]:
         """The previous and next letter overall, or within the same correspondence."""
-        here = self.letters[index]
-        pool = [
-            i for i, info in enumerate(self.letters)
-            if i == index or not same_correspondence
-            or (info.correspondence and info.correspondence == here.correspondence)
-        ]
-        pos = pool.index(index)
+        if not same_correspondence:
+            prev = self.letters[index - 1] if index > 0 else None
+            return prev, (self.letters[index + 1] if index + 1 < len(self.letters) else None)
+        groups = self.__dict__.get("_groups")
+        if groups is None or groups[0] != len(self.letters):  # each letter's correspondence, once per letter list
+            by: dict[frozenset[str], list[int]] = {}
+            place: dict[int, tuple[list[int], int]] = {}
+            for i, info in enumerate(self.letters):
+                members = by.setdefault(info.correspondence, []) if info.correspondence else [i]
+                place[i] = (members, len(members) - (0 if info.correspondence else 1))
+                if info.correspondence:
+                    members.append(i)
+            groups = self.__dict__["_groups"] = (len(self.letters), place)
+        pool, pos = groups[1][index]
         prev = self.letters[pool[pos - 1]] if pos > 0 else None
         nxt = self.letters[pool[pos + 1]] if pos + 1 < len(pool) else None
         return prev, nxt
