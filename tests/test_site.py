@@ -233,3 +233,19 @@ def test_corpus_call_number_links_to_the_finding_aid(tmp_path: Path) -> None:
     assert re.search(aid + r'[^>]*>Houghton Library, MS Russ 13\.1 \(10708\)</a>', letter_page)
     for rel in ("index.html", "concordance.html"):
         assert aid in (tmp_path / "site" / rel).read_text(encoding="utf-8")
+
+
+def test_page_lang_is_always_a_registered_tag(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    ed = corpus / "edition.xml"
+    ed.write_text(ed.read_text(encoding="utf-8").replace('<text xml:lang="en">', '<text xml:lang="eng">'), encoding="utf-8")
+    odd = corpus / "letters" / "1930-01-01-trotsky-to-odd.xml"
+    odd.write_text(odd.read_text(encoding="utf-8").replace('<text xml:lang="de">', '<text xml:lang="latinq">'), encoding="utf-8")
+    export_site(collect([str(corpus)]), tmp_path / "site")
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html")}
+    shells = {name: re.search(r'<html lang="([^"]*)"', text).group(1) for name, text in pages.items()}  # type: ignore[union-attr]
+    assert set(shells.values()) == {"en"}  # the edition's "eng" as BCP 47, on every page shell
+    every = {v for text in pages.values() for v in re.findall(r'\blang="([^"]*)"', text)}
+    assert "latinq" not in every and "eng" not in every  # not tags: never written
+    assert 'lang="fr"' in pages["l2.html"]  # the French letter keeps its language

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -140,6 +140,7 @@ class Book:
     spine: list[str] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     warnings: list[Diagnostic] = field(default_factory=list)
+    _known: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def lang(self) -> str:
@@ -155,9 +156,11 @@ class Book:
 
     def known_files(self) -> frozenset[str]:
         """Every content document the book will hold (chapters and the register pages that have entries)."""
-        names = {self.chapter_name(i) for i in self.data.letters}
-        names |= {f"{page}.xhtml" for _, page, _ in REGISTER_KINDS}
-        return frozenset(names | {"title.xhtml", "colophon.xhtml", "nav.xhtml"})
+        if self._known is None:  # the same for every chapter: computed once, not once per letter
+            names = {self.chapter_name(i) for i in self.data.letters}
+            names |= {f"{page}.xhtml" for _, page, _ in REGISTER_KINDS}
+            self._known = frozenset(names | {"title.xhtml", "colophon.xhtml", "nav.xhtml"})
+        return self._known
 
     def chapter_name(self, info: LetterInfo) -> str:
         return f"letter-{info.slug}.xhtml"
@@ -329,45 +332,36 @@ class Book:
             + f"\n  </manifest>\n  <spine>\n    {spine}\n  </spine>\n</package>\n"
         )
 
-    def build(self, progress: Callable[[str], None] | None = None) -> None:
-        self.title_page()
-        for info in self.data.letters:
-            self.letter(info)
-            if progress is not None:
-                progress(info.slug)
-        for kind, page, heading in REGISTER_KINDS:
-            self.register(kind, page, heading)
-        self.colophon()
-        self.files["nav.xhtml"] = self.nav()
-        self.files["style.css"] = resources.files("trotsky_tei").joinpath("templates", "epub.css").read_text(encoding="utf-8")
-        self.files["content.opf"] = self.opf()
 
-
-def write_zip(path: Path, files: dict[str, str]) -> None:
-    """The EPUB container: `mimetype` first and stored, then every file deflated, sorted, with a fixed timestamp."""
-
-    def entry(name: str, compress: int) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-        info.compress_type = compress
-        info.external_attr = 0o644 << 16
-        info.create_system = 3
-        return info
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with zipfile.ZipFile(tmp, "w") as zf:
-        zf.writestr(entry("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
-        zf.writestr(entry("META-INF/container.xml", zipfile.ZIP_DEFLATED), CONTAINER.encode("utf-8"))
-        for name in sorted(files):
-            zf.writestr(entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), files[name].encode("utf-8"))
-    tmp.replace(path)
+def zip_entry(name: str, compress: int) -> zipfile.ZipInfo:
+    """A zip entry with a fixed timestamp and mode, so the same book gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    return info
 
 
 def export_epub(
     data: EditionData, out: str | Path, *, mode: str = "reading", progress: Callable[[str], None] | None = None
 ) -> list[Diagnostic]:
-    """Write the edition as one EPUB 3 book at `out`; returns the render warnings."""
+    """Write the edition as one EPUB 3 book at `out`; returns the render warnings.
+
+    Chapters are rendered in the zip's entry order and written as they come (`epub_stream`), the same path the
+    parallel, incremental `build` takes, so the two give the same bytes.
+    """
+    from .epub_stream import write_epub_stream
+
     book = Book(data, "diplomatic" if mode == "diplomatic" else "reading")
-    book.build(progress)
-    write_zip(Path(out), book.files)
+
+    def chapters() -> Iterator[tuple[str, str, str]]:
+        for info in sorted(data.letters, key=book.chapter_name):
+            book.letter(info)  # adds the chapter's file, spine entry and contents line: take them out again
+            name, title = book.toc.pop()
+            book.spine.pop()
+            yield name, book.files.pop(name), title
+            if progress is not None:
+                progress(info.slug)
+
+    write_epub_stream(data, Path(out), chapters(), mode=mode)
     return sorted(set(book.warnings))

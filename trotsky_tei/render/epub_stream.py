@@ -13,15 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from .collect import REGISTER_KINDS, EditionData
-from .epub import CONTAINER, FIXED_ZIP_TIME, Book
-
-
-def _entry(name: str, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-    info.compress_type = compress
-    info.external_attr = 0o644 << 16
-    info.create_system = 3
-    return info
+from .epub import CONTAINER, Book, zip_entry as _entry
 
 
 def write_epub_stream(

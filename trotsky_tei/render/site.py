@@ -22,6 +22,7 @@ from .collect import (
     natural_key,
     safe_url,
 )
+from .langtags import html_lang
 
 MODES = ("reading", "diplomatic", "both")
 TEMPLATE_FILES = ("page.html", "style.css", "print.css")
@@ -197,7 +198,8 @@ class Site:
         if ed.licence or ed.licence_url:
             footer.append(f"<p>{link(ed.licence_url, ed.licence or ed.licence_url, rel='license')}</p>")
         return self.templates.page(
-            lang=esc(lang or ed.language or "en"),
+            # only registered BCP 47 tags reach `lang` ("fra" becomes "fr"; an unknown value falls back)
+            lang=esc(html_lang(lang)[0] or html_lang(ed.language)[0] or "en"),
             title=esc(title if title == ed.title else f"{title} · {ed.title}"),
             root=root,
             edition_title=esc(ed.title),
