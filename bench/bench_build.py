@@ -13,6 +13,7 @@ with lxml and serialise it: the least any export must do) for:
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import shutil
@@ -23,6 +24,9 @@ import time
 from io import StringIO
 from pathlib import Path
 from typing import Any
+
+# worker processes started by "spawn" are children of this process, so RUSAGE_CHILDREN sees their peak memory
+os.environ.setdefault("TROTSKY_TEI_START_METHOD", "spawn")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))

@@ -8,6 +8,7 @@ diagnostics), and the peak memory (resource.getrusage: this process, and the wor
 
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import sys
@@ -22,6 +23,9 @@ sys.path.insert(0, str(REPO))
 
 from trotsky_tei.validate import ValidateOptions, get_schema, validate_paths
 from trotsky_tei.xmlfile import make_parser
+
+# worker processes started by "spawn" are children of this process, so RUSAGE_CHILDREN sees their peak memory
+os.environ.setdefault("TROTSKY_TEI_START_METHOD", "spawn")
 
 
 def make_corpus(root: Path, n: int) -> list[Path]:

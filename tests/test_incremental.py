@@ -19,7 +19,7 @@ from trotsky_tei.render import letters as letters_mod
 from trotsky_tei.render.collect import collect
 from trotsky_tei.render.epub import export_epub
 from trotsky_tei.render.letters import LetterRenderer
-from trotsky_tei.render.parallel import ordered_map
+from trotsky_tei.parallel import ordered_map
 from trotsky_tei.render.site import export_site
 from trotsky_tei.render.text import export_text
 

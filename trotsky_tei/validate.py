@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from lxml import etree
 
 from .errors import Diagnostic, SchemaError, Severity, UsageError
+from .parallel import process_context
 from .reader import REGISTRY_DIR, discover, find_corpus_root, read
 from .registry import Registry, load_registry
 from .rules import Rule, RuleContext, all_rules
@@ -257,7 +258,9 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     jobs = _jobs(options, len(files))
     if jobs > 1:
         chunk = max(1, len(files) // (jobs * 4))
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(options,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=process_context(), initializer=_init_worker, initargs=(options,)
+        ) as pool:
             results = list(pool.map(_check_in_worker, files, chunksize=chunk))
     else:
         results = [check_file(f, state) for f in files]

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import Diagnostic
 from .collect import EditionData, LetterInfo
 from .manifest import Entry, Manifest, code_hash, file_hash, key_of, sha256
-from .parallel import ordered_map
+from ..parallel import ordered_map
 
 FORMATS = ("site", "text", "epub")
 

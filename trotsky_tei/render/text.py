@@ -310,7 +310,7 @@ def export_text(
     Letters are rendered in `jobs` processes (None: all cores) and written in file order as they come back.
     Returns (files written, text for standard output, diagnostics); registry and edition files are skipped.
     """
-    from .parallel import ordered_map
+    from ..parallel import ordered_map
 
     files, diags = discover(list(paths))
     written: list[str] = []
