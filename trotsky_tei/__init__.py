@@ -1,3 +1,48 @@
-"""trotsky-tei: validate, link and export TEI-XML critical editions of letters."""
+"""trotsky-tei: validate, link and export TEI-XML critical editions of letters.
+
+The public API, re-exported here; everything else is reached through its module.
+
+    >>> import trotsky_tei as tt
+    >>> result = tt.validate_paths(["corpus/"])          # schema + editorial rules -> Diagnostics
+    >>> data = tt.collect(["corpus/"])                   # the edition: Letter records, registry, metadata
+    >>> tt.export_site(data, "out/site")                 # static HTML; export_epub, export_text likewise
+"""
 
 __version__ = "0.1.0"
+
+from .errors import Diagnostic, Severity, TeiError
+from .model import CallNumber, Edition, Entity, Letter
+from .reader import discover, read, read_edition
+from .registry import Registry, load_registry
+from .render.collect import collect
+from .render.epub import export_epub
+from .render.site import export_site
+from .render.text import export_text, render_letter_text
+from .render.html import render_letter_html
+from .schema import load_schema
+from .validate import ValidateOptions, validate_paths
+
+__all__ = [
+    "CallNumber",
+    "Diagnostic",
+    "Edition",
+    "Entity",
+    "Letter",
+    "Registry",
+    "Severity",
+    "TeiError",
+    "ValidateOptions",
+    "__version__",
+    "collect",
+    "discover",
+    "export_epub",
+    "export_site",
+    "export_text",
+    "load_registry",
+    "load_schema",
+    "read",
+    "read_edition",
+    "render_letter_html",
+    "render_letter_text",
+    "validate_paths",
+]
