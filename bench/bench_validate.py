@@ -21,8 +21,8 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from trotsky_tei.validate import ValidateOptions, get_schema, validate_paths
-from trotsky_tei.xmlfile import make_parser
+from trotsky_tei.validate import ValidateOptions, get_schema, validate_paths  # noqa: E402 (after the sys.path insert)
+from trotsky_tei.xmlfile import make_parser  # noqa: E402
 
 # worker processes started by "spawn" are children of this process, so RUSAGE_CHILDREN sees their peak memory
 os.environ.setdefault("TROTSKY_TEI_START_METHOD", "spawn")

@@ -16,9 +16,9 @@ from .reader import discover, read, read_edition
 from .registry import Registry, load_registry
 from .render.collect import collect
 from .render.epub import export_epub
+from .render.html import render_letter_html
 from .render.site import export_site
 from .render.text import export_text, render_letter_text
-from .render.html import render_letter_html
 from .schema import load_schema
 from .validate import ValidateOptions, validate_paths
 

@@ -186,12 +186,11 @@ def export_cmif_cmd(
     file_url: str | None, date: str | None,
 ) -> None:
     """Write a CMIF 1.1 file (correspSearch): one correspDesc per letter, authority URIs, W3C dates."""
+    import re
     from pathlib import Path
 
     from .console import diagnostic_text, make_console
     from .errors import UsageError, has_errors
-    import re
-
     from .render.cmif import CmifOptions, export_cmif
 
     if registry_dir is not None and not Path(registry_dir).is_dir():

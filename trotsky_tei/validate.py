@@ -264,7 +264,7 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
             results = list(pool.map(_check_in_worker, files, chunksize=chunk))
     else:
         results = [check_file(f, state) for f in files]
-    for f, diags in zip(files, results):
+    for f, diags in zip(files, results, strict=True):
         per_file[f].extend(diags)
     ordered: list[Diagnostic] = [d for d in _order(lead) if options.wants(d.code)]
     counts = {"errors": 0, "warnings": 0, "infos": 0}

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from .collect import REGISTER_KINDS, EditionData
-from .epub import CONTAINER, Book, zip_entry as _entry
+from .epub import CONTAINER, Book
+from .epub import zip_entry as _entry
 
 
 def write_epub_stream(

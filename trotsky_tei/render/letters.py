@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic
+from ..parallel import ordered_map
 from .collect import EditionData, LetterInfo
 from .manifest import Entry, Manifest, code_hash, file_hash, key_of, sha256
-from ..parallel import ordered_map
 
 FORMATS = ("site", "text", "epub")
 
@@ -214,7 +214,7 @@ def render_letters(
         plan.append((i, keys, kept))
     tasks = [(i, tuple(f for f in targets if f not in kept)) for i, _keys, kept in plan]
     stream = ordered_map(renderer, [t for t in tasks if t[1]], jobs)
-    for (i, keys, kept), (_i, todo) in zip(plan, tasks):
+    for (i, keys, kept), (_i, todo) in zip(plan, tasks, strict=True):
         fresh = next(stream) if todo else {}
         if todo:
             result.letters_rendered += 1

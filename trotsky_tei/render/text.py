@@ -323,7 +323,7 @@ def export_text(
         except OSError as exc:
             raise OutputError(f"cannot create {out}: {exc.strerror or exc}") from exc
     results = ordered_map(_render_file, [(path, width, mode) for path in files], jobs)
-    for path, (text, file_diags) in zip(files, results):
+    for path, (text, file_diags) in zip(files, results, strict=False):
         diags.extend(file_diags)
         if text is None:
             continue
