@@ -17,7 +17,7 @@ from lxml import etree
 from .model import CallNumber, Collection, Entity
 from .reader import text_of
 from .registry import Registry
-from .xmlfile import NS, local_name
+from .xmlfile import NS, all_text, local_name
 
 # item numbers when a repository declares no pattern: digits, optional letter, optional asterisk, optional range
 GENERIC_ITEM = r"[0-9]+[a-z]?\*?(?:-[0-9]+[a-z]?\*?)?"
@@ -285,7 +285,7 @@ def prose_references(tree: etree._ElementTree, registry: Registry) -> list[tuple
     for el in tree.getroot().iter(f"{{{NS['tei']}}}note", f"{{{NS['tei']}}}bibl"):
         if any(local_name(a) == "msIdentifier" for a in el.iterancestors()):
             continue
-        for found in find_references("".join(el.itertext()), forms):
+        for found in find_references(all_text(el), forms):
             cn = found.call_number
             key = (cn.repository_id, cn.idno, cn.collection)
             if key not in seen:

@@ -11,14 +11,14 @@ from typing import Any
 
 from lxml import etree
 
+from . import msident
 from .errors import Diagnostic, Severity
 from .matching import fits
 from .model import Entity
-from . import msident
 from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
 from .reader import REGISTRY_DIR, discover, document_kind, find_corpus_root
 from .registry import Registry, load_registry
-from .xmlfile import NS, XML_ID, atomic_write, local_name, parse_bytes
+from .xmlfile import NS, XML_ID, atomic_write, line_of, local_name, parse_bytes
 
 NAME_KINDS = {"persName": "person", "placeName": "place", "orgName": "org"}
 TYPED_KINDS = {
@@ -278,7 +278,7 @@ def link_tree(tree: etree._ElementTree, path: str, registry: Registry) -> list[M
         key = el.get("key")
         is_corr = _is_correspondent(el)
         base: dict[str, Any] = {
-            "line": el.sourceline or 0, "element": local_name(el), "kind": kind, "text": text,
+            "line": line_of(el), "element": local_name(el), "kind": kind, "text": text,
             "ref": ref if ref is not None else key, "correspondent": is_corr, "index": index[el],
         }
         if ref is not None and ref.strip():

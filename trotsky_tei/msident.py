@@ -21,7 +21,7 @@ from .errors import Diagnostic, Severity
 from .model import CallNumber
 from .patch import AppendChild, Edit, ElementIndex, apply_edits, detect_codec, scan
 from .registry import Registry
-from .xmlfile import NS, local_name
+from .xmlfile import NS, line_of, local_name
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def propose(tree: etree._ElementTree, registry: Registry, data: bytes | None = N
     for cn, el in prose_only(tree, registry):
         form = next((f for f in forms if f.id == cn.repository_id), None)
         ref = _pointer(tree, registry, cn.repository_id)
-        line = el.sourceline or 0
+        line = line_of(el)
         incomplete = [
             ms
             for ms in root.iterfind("tei:teiHeader//tei:msDesc/tei:msIdentifier", NS)
@@ -141,14 +141,14 @@ def propose(tree: etree._ElementTree, registry: Registry, data: bytes | None = N
             have = {local_name(c) for c in ms if isinstance(c.tag, str)}
             if have & {"altIdentifier", "msName"}:
                 fixes.append(
-                    MsIdentifierFix(cn, line, "manual", "msIdentifier", ms.sourceline or 0, reason="msIdentifier has altIdentifier/msName; add the idno by hand")
+                    MsIdentifierFix(cn, line, "manual", "msIdentifier", line_of(ms), reason="msIdentifier has altIdentifier/msName; add the idno by hand")
                 )
                 continue
             parts = _children(cn, form, ref, have)
             layout = _layout(text, index[ms], tree) if text is not None else None
             frag = _fragment(parts, layout, 0)
             fixes.append(
-                MsIdentifierFix(cn, line, "complete-msIdentifier", "msIdentifier", ms.sourceline or 0, frag, edit=AppendChild(index[ms], frag))
+                MsIdentifierFix(cn, line, "complete-msIdentifier", "msIdentifier", line_of(ms), frag, edit=AppendChild(index[ms], frag))
             )
             continue
         if any(ms.find("tei:idno", NS) is not None for ms in root.iterfind("tei:teiHeader//tei:msIdentifier", NS)):
@@ -159,13 +159,13 @@ def propose(tree: etree._ElementTree, registry: Registry, data: bytes | None = N
         sd = root.find("tei:teiHeader/tei:fileDesc/tei:sourceDesc", NS)
         if sd is None or any(local_name(c) == "p" for c in sd):
             fixes.append(
-                MsIdentifierFix(cn, line, "manual", "sourceDesc", sd.sourceline or 0 if sd is not None else 0, reason="sourceDesc holds prose paragraphs; an msDesc cannot be added beside them")
+                MsIdentifierFix(cn, line, "manual", "sourceDesc", line_of(sd) if sd is not None else 0, reason="sourceDesc holds prose paragraphs; an msDesc cannot be added beside them")
             )
             continue
         parts = _children(cn, form, ref, set())
         layout = _layout(text, index[sd], tree) if text is not None else None
         frag = _fragment(parts, layout, 1) if layout is not None else "<msDesc><msIdentifier>" + "".join(parts) + "</msIdentifier></msDesc>"
-        fixes.append(MsIdentifierFix(cn, line, "add-msDesc", "sourceDesc", sd.sourceline or 0, frag, edit=AppendChild(index[sd], frag)))
+        fixes.append(MsIdentifierFix(cn, line, "add-msDesc", "sourceDesc", line_of(sd), frag, edit=AppendChild(index[sd], frag)))
     return fixes
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .errors import TeiError
+from .xmlfile import line_of
 
 
 class PatchError(TeiError):
@@ -277,8 +278,9 @@ def _check_element(tag: StartTag, el: etree._Element | None, index: int) -> None
     expected = etree.QName(el).localname
     if _local(tag.name) != expected:
         raise PatchError(f"element {index}: the file has <{tag.name}> where the tree has <{expected}>")
-    if el.sourceline and el.sourceline < 65535 and not tag.line <= el.sourceline <= tag.end_line:
-        raise PatchError(f"element {index} <{tag.name}>: line {tag.line} in the file, {el.sourceline} in the tree")
+    line = line_of(el)
+    if line and line < 65535 and not tag.line <= line <= tag.end_line:
+        raise PatchError(f"element {index} <{tag.name}>: line {tag.line} in the file, {line} in the tree")
 
 
 def _splices(text: str, tags: list[StartTag], edit: Edit) -> list[tuple[int, int, str]]:

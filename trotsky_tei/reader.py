@@ -10,7 +10,7 @@ from lxml import etree
 
 from .errors import Diagnostic, Severity
 from .model import CallNumber, Edition, Letter, LetterDate, Mention
-from .xmlfile import NS, XML_ID, XML_LANG, Parsed, local_name, parse_file, tei
+from .xmlfile import NS, XML_ID, XML_LANG, Parsed, line_of, local_name, parse_file, tei
 
 REGISTRY_DIR = "registry"
 EDITION_FILE = "edition.xml"
@@ -105,7 +105,7 @@ def _mentions(parent: etree._Element | None) -> tuple[Mention, ...]:
         kind = NAME_TAGS.get(local_name(el)) or {"person": "person", "org": "org", "place": "place"}.get(
             el.get("type", ""), "person"
         )
-        out.append(Mention(kind, text_of(el), el.get("ref") or el.get("key"), el.sourceline or 0))
+        out.append(Mention(kind, text_of(el), el.get("ref") or el.get("key"), line_of(el)))
     return tuple(out)
 
 
@@ -147,13 +147,13 @@ def extract_letter(tree: etree._ElementTree, path: str) -> Letter:
     if cd is not None:
         for action in cd.iterfind("tei:correspAction", NS):
             people = tuple(
-                Mention(NAME_TAGS.get(local_name(e), "person"), text_of(e), e.get("ref") or e.get("key"), e.sourceline or 0)
+                Mention(NAME_TAGS.get(local_name(e), "person"), text_of(e), e.get("ref") or e.get("key"), line_of(e))
                 for e in action
                 if local_name(e) in ("persName", "orgName", "name")
             )
             place_el = action.find("tei:placeName", NS)
             place = (
-                Mention("place", text_of(place_el), place_el.get("ref"), place_el.sourceline or 0)
+                Mention("place", text_of(place_el), place_el.get("ref"), line_of(place_el))
                 if place_el is not None
                 else None
             )
@@ -225,12 +225,13 @@ def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
     licence_el = fd.find("tei:publicationStmt/tei:availability/tei:licence", NS) if fd is not None else None
     editors = tuple(text_of(e) for e in fd.iterfind("tei:titleStmt/tei:editor", NS)) if fd is not None else ()
     text_el = root.find("tei:text", NS)
+    date_el = fd.find("tei:publicationStmt/tei:date", NS) if fd is not None else None
     return Edition(
         title=first("tei:titleStmt/tei:title[@type='main']") or first("tei:titleStmt/tei:title"),
         subtitle=first("tei:titleStmt/tei:title[@type='sub']"),
         editors=editors,
         publisher=first("tei:publicationStmt/tei:publisher"),
-        date=(fd.find("tei:publicationStmt/tei:date", NS).get("when", "") if fd is not None and fd.find("tei:publicationStmt/tei:date", NS) is not None else ""),
+        date=date_el.get("when", "") if date_el is not None else "",
         licence=text_of(licence_el),
         licence_url=licence_el.get("target", "") if licence_el is not None else "",
         language=(text_el.get(XML_LANG) if text_el is not None else None) or root.get(XML_LANG) or "en",

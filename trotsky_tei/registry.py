@@ -12,7 +12,7 @@ from lxml import etree
 from .errors import Diagnostic, Severity
 from .model import Collection, Entity
 from .reader import text_of
-from .xmlfile import NS, XML_ID, local_name, parse_file
+from .xmlfile import NS, XML_ID, line_of, local_name, parse_file
 
 if TYPE_CHECKING:
     from .matching import MatchResult
@@ -98,7 +98,7 @@ def _entity(el: etree._Element, kind: str, path: str) -> Entity:
         death=(death.get("when") or text_of(death) or None) if death is not None else None,
         note=text_of(note),
         path=path,
-        line=el.sourceline or 0,
+        line=line_of(el),
         extra=extra,
         collections=collections,
     )

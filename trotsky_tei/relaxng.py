@@ -15,7 +15,7 @@ from lxml import etree
 
 from .errors import Diagnostic, SchemaError, Severity
 from .rngindex import SchemaIndex
-from .xmlfile import make_parser
+from .xmlfile import attributes, line_of, make_parser
 
 CODE = "TT100"
 NAME = "schema"
@@ -137,19 +137,19 @@ def _from_error_log(log: etree._ListErrorLog, tree: etree._ElementTree) -> list[
         group = by_node[node]
         element = _node(tree, node)
         where = element_path(element) if element is not None else node
-        line = (element.sourceline if element is not None else None) or group[0].line or 0
+        line = (line_of(element) if element is not None else 0) or group[0].line or 0
         out.append((where, line, f"{where}: {_summarise(group, element)}"))
     return out
 
 
 def _summarise(group: list[etree._LogEntry], element: etree._Element | None) -> str:
     if any(e.type_name == "RELAXNG_ERR_ATTRVALID" for e in group) and element is not None:
-        attrs = " ".join(f'{_attr_name(k)}="{v}"' for k, v in element.attrib.items())
+        attrs = " ".join(f'{_attr_name(k)}="{v}"' for k, v in attributes(element))
         return f"its attributes do not fit the schema (a value not allowed, or one missing): {attrs or 'none given'}"
     for e in group:
         m = _INVALID_ATTR.search(e.message)
         if m and element is not None:
-            value = next((v for k, v in element.attrib.items() if _attr_name(k) == m.group(1)), "")
+            value = next((v for k, v in attributes(element) if _attr_name(k) == m.group(1)), "")
             return f"@{m.group(1)} has a value the schema does not allow: {value!r}"
     expected: list[str] = []
     got = ""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .xmlfile import line_of
+
 RNG_NS = "http://relaxng.org/ns/structure/1.0"
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -287,7 +289,7 @@ class SchemaIndex:
         name = _qn(root)
         if name not in self.start:
             expected = ", ".join(f"<{_show(n)}>" for n in sorted(self.start))
-            out.append(("/" + _show(name), root.sourceline or 0, f"/{_show(name)}: the root element must be {expected}"))
+            out.append(("/" + _show(name), line_of(root), f"/{_show(name)}: the root element must be {expected}"))
             return out
         self._check(root, "/" + _show(name), out)
         return out
@@ -295,7 +297,7 @@ class SchemaIndex:
     def _check(self, el: etree._Element, where: str, out: list[tuple[str, int, str]]) -> None:
         name = _qn(el)
         info = self.elements.get(name)
-        line = el.sourceline or 0
+        line = line_of(el)
         if info is None:
             out.append((where, line, f"{where}: unknown element <{_show(name)}>{_ns_note(name)}"))
             return
@@ -322,7 +324,7 @@ class SchemaIndex:
             step = _show(cname) + (f"[{counts[child.tag]}]" if totals[child.tag] > 1 else "")
             cwhere = f"{where}/{step}"
             if cname in self.elements and not info.any_child and cname not in info.children:
-                out.append((cwhere, child.sourceline or 0, f"{cwhere}: <{_show(cname)}> is not allowed inside <{_show(name)}>{_allowed(info)}"))
+                out.append((cwhere, line_of(child), f"{cwhere}: <{_show(cname)}> is not allowed inside <{_show(name)}>{_allowed(info)}"))
             self._check(child, cwhere, out)
 
 
@@ -371,14 +373,15 @@ def _stray_text(el: etree._Element) -> tuple[str, int] | None:
     """The first non-blank text directly inside `el`, and the line it starts on (0: the element's own)."""
     if el.text and el.text.strip():
         lead = len(el.text) - len(el.text.lstrip())
-        return _short(el.text), (el.sourceline or 0) + el.text[:lead].count("\n") if el.sourceline else 0
+        line = line_of(el)
+        return _short(el.text), line + el.text[:lead].count("\n") if line else 0
     for child in el:
         if child.tail and child.tail.strip():
             following = child.getnext()
-            if following is not None and following.sourceline:
+            if following is not None and line_of(following):
                 stripped = child.tail.lstrip()
-                return _short(child.tail), following.sourceline - stripped.count("\n")
-            return _short(child.tail), child.sourceline or 0
+                return _short(child.tail), line_of(following) - stripped.count("\n")
+            return _short(child.tail), line_of(child)
     return None
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -32,6 +35,23 @@ def local_name(el: etree._Element) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rpartition("}")[2]
+
+
+def line_of(el: etree._Element) -> int:
+    """The element's line in its file; 0 when unknown (an element built in memory)."""
+    # lxml-stubs declares sourceline as `...` (meaning Optional[int]), so mypy sees EllipsisType without the cast
+    return cast("int | None", el.sourceline) or 0
+
+
+# lxml-stubs types text and attribute names and values as str | bytes; lxml gives str for a parsed document
+def all_text(el: etree._Element) -> str:
+    """Every piece of text inside the element, joined (itertext())."""
+    return "".join(cast("Iterator[str]", el.itertext()))
+
+
+def attributes(el: etree._Element) -> list[tuple[str, str]]:
+    """The element's attributes as (Clark name, value) pairs, in document order."""
+    return cast("list[tuple[str, str]]", el.attrib.items())
 
 
 def make_parser() -> etree.XMLParser:
@@ -71,7 +91,7 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
     if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")):
         return Parsed(path, None, [_diag(path, 0, 0, "TT002", "not-xml", "binary data, not an XML file")])
     try:
-        root = etree.fromstring(data, make_parser(), base_url=None)
+        root = etree.fromstring(data, make_parser())
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (exc.lineno or 0, 0))
         msg = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc).strip())
@@ -91,7 +111,7 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
     diags: list[Diagnostic] = []
     dtd = tree.docinfo.internalDTD
     if dtd is not None:
-        entities = list(dtd.iterentities())
+        entities = list(dtd.iterentities())  # type: ignore[union-attr]  # lxml-stubs' DTD lacks iterentities()
         if entities:
             names = ", ".join(sorted({e.name or "" for e in entities}))
             external = [e for e in entities if e.system_url]
@@ -107,21 +127,20 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
                 )
             )
             return Parsed(path, None, diags)
-    if require_tei:
-        if root.tag not in (tei("TEI"), tei("teiCorpus")):
-            found = root.tag if isinstance(root.tag, str) else "?"
-            found = found.replace(f"{{{TEI_NS}}}", "tei:")
-            diags.append(
-                _diag(
-                    path,
-                    root.sourceline or 1,
-                    1,
-                    "TT005",
-                    "not-tei",
-                    f"root element is <{found}>, expected <TEI> in the namespace {TEI_NS}",
-                )
+    if require_tei and root.tag not in (tei("TEI"), tei("teiCorpus")):
+        found = root.tag if isinstance(root.tag, str) else "?"
+        found = found.replace(f"{{{TEI_NS}}}", "tei:")
+        diags.append(
+            _diag(
+                path,
+                line_of(root) or 1,
+                1,
+                "TT005",
+                "not-tei",
+                f"root element is <{found}>, expected <TEI> in the namespace {TEI_NS}",
             )
-            return Parsed(path, None, diags)
+        )
+        return Parsed(path, None, diags)
     return Parsed(path, tree, diags)
 
 
@@ -147,10 +166,8 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename), keeping its mode."""
     p = Path(path)
     mode = None
-    try:
+    with contextlib.suppress(FileNotFoundError):
         mode = p.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        pass
     p.parent.mkdir(parents=True, exist_ok=True)  # an output file in a folder not made yet
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
@@ -162,8 +179,6 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

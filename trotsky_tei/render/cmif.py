@@ -22,7 +22,7 @@ from ..reader import (
     text_of,
 )
 from ..registry import Registry, load_registry
-from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, local_name, parse_file
+from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, line_of, local_name, parse_file
 
 # uuid5(NAMESPACE_URL, "urn:trotsky-tei:cmif:letter"); a letter's source bibl id is uuid5(SOURCE_NAMESPACE, letter id)
 SOURCE_NAMESPACE = uuid.UUID("dd262e03-0802-56a6-87ff-4ca5e9c7223f")
@@ -226,7 +226,7 @@ def build_cmif(
         written = [k for k in ("sent", "received") if k in actions and _action(desc, actions[k], k, registry)]
         if written != ["sent", "received"]:
             missing = " and ".join(k for k in ("sent", "received") if k not in written)
-            diags.append(Diagnostic(letter.path, (cd.sourceline or 0) if cd is not None else 0, 0, Severity.WARNING,
+            diags.append(Diagnostic(letter.path, line_of(cd) if cd is not None else 0, 0, Severity.WARNING,
                                     "TT720", "cmif-incomplete-letter",
                                     f"no usable {missing} action (a name, place or W3C date); the letter is left out of the CMIF file"))
             continue

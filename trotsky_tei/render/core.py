@@ -20,7 +20,7 @@ from lxml import etree
 from ..errors import Diagnostic, Severity
 from ..model import CallNumber, Entity
 from ..registry import Registry
-from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, local_name
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
 
 Mode = Literal["reading", "diplomatic"]
 MODES: tuple[Mode, ...] = ("reading", "diplomatic")
@@ -170,7 +170,7 @@ def witness_sigla(tree: etree._ElementTree | etree._Element) -> dict[str, str]:
         if not wid:
             continue
         abbr = w.find("tei:abbr", NS)
-        out[wid] = w.get("n") or (fold("".join(abbr.itertext())) if abbr is not None else "") or wid
+        out[wid] = w.get("n") or (fold(all_text(abbr)) if abbr is not None else "") or wid
     return out
 
 
@@ -293,7 +293,7 @@ class Walker:
                 self.writer.text(child.tail)
 
     def _unknown_element(self, el: etree._Element, name: str) -> None:
-        self._unknown.setdefault(name, []).append(el.sourceline or 0)
+        self._unknown.setdefault(name, []).append(line_of(el))
         self.children(el)
 
     def _render_into_fork(self, el: etree._Element) -> object:
@@ -319,7 +319,7 @@ class Walker:
         return Reading(self._render_into_fork(el), self._plain(el), label, self._wits(el))
 
     def _new_entry(self, kind: str, lemma: str, readings: list[Reading], el: etree._Element, lemma_wits: tuple[str, ...] = ()) -> ApparatusEntry:
-        entry = ApparatusEntry(len(self.apparatus) + 1, kind, lemma, readings, el.sourceline or 0, lemma_wits)
+        entry = ApparatusEntry(len(self.apparatus) + 1, kind, lemma, readings, line_of(el), lemma_wits)
         self.apparatus.append(entry)
         return entry
 

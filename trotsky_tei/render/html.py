@@ -13,7 +13,7 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import Letter, Mention
-from ..xmlfile import XML_LANG, local_name
+from ..xmlfile import XML_LANG, line_of, local_name
 from .core import (
     ApparatusEntry,
     Handler,
@@ -475,7 +475,7 @@ def lang_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
     lines: dict[str, list[int]] = {}
     for value, el in found:
         if value and html_lang(value)[1]:
-            lines.setdefault(value, []).append(el.sourceline if isinstance(el.sourceline, int) else 0)
+            lines.setdefault(value, []).append(line_of(el))
     out = []
     for value, where in lines.items():
         kept, lost = html_lang(value)

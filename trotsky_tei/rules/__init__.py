@@ -16,6 +16,7 @@ from lxml import etree
 from ..errors import Diagnostic, Severity
 from ..model import Letter
 from ..registry import Registry
+from ..xmlfile import line_of
 
 # modules under trotsky_tei.rules that define rules; add yours here
 RULE_MODULES: list[str] = ["ids", "pointers", "dates", "correspondence", "archive", "archive_forms", "registry"]
@@ -36,7 +37,7 @@ class RuleContext:
     def diag(
         self, el: etree._Element | None, code: str, name: str, message: str, severity: Severity = Severity.ERROR
     ) -> Diagnostic:
-        line = (el.sourceline or 0) if el is not None else 0
+        line = line_of(el) if el is not None else 0
         return Diagnostic(self.path, line, 1 if line else 0, severity, code, name, message)
 
 

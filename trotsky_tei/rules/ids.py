@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import Diagnostic
-from ..xmlfile import XML_ID
+from ..xmlfile import XML_ID, line_of
 from . import RuleContext, rule
 
 
@@ -24,4 +24,4 @@ def duplicate_id(ctx: RuleContext) -> Iterator[Diagnostic]:
                 el, "TT201", "duplicate-id", f"xml:id '{value}' is already used on line {first_line[value]}"
             )
         else:
-            first_line[value] = el.sourceline or 0
+            first_line[value] = line_of(el)
