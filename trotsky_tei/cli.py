@@ -5,11 +5,19 @@ from __future__ import annotations
 import datetime
 import os
 import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .errors import TeiError
+
+if TYPE_CHECKING:  # imported where used, so that `trotsky-tei --help` stays quick
+    from rich.console import Console
+
+    from .errors import Diagnostic
+    from .render.collect import EditionData
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -241,17 +249,17 @@ _MODE_OPTION = click.option(
 )
 
 
-def _edition_data(paths: tuple[str, ...]) -> object:
+def _edition_data(paths: tuple[str, ...]) -> EditionData:
     from .render.collect import collect
 
     return collect(list(paths))
 
 
-def _print_render_diagnostics(console: object, diags: list[object]) -> None:
+def _print_render_diagnostics(console: Console, diags: Iterable[Diagnostic]) -> None:
     from .console import diagnostic_text
 
     for d in diags:
-        console.print(diagnostic_text(d), soft_wrap=True)  # type: ignore[attr-defined]
+        console.print(diagnostic_text(d), soft_wrap=True)
 
 
 @export.command("html")
@@ -271,11 +279,11 @@ def export_html(
     from .render.site import export_site
 
     data = _edition_data(paths)
-    written, warns = export_site(data, out, mode=mode, templates=templates, force=force, jobs=jobs)  # type: ignore[arg-type]
+    written, warns = export_site(data, out, mode=mode, templates=templates, force=force, jobs=jobs)
     console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
+    diags = [*data.diagnostics, *warns]
     _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters, {len(written)} files written to {out}")  # type: ignore[attr-defined]
+    console.print(f"{len(data.letters)} letters, {len(written)} files written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 
@@ -291,11 +299,11 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
     from .render.epub import export_epub
 
     data = _edition_data(paths)
-    warns = export_epub(data, out, mode=mode)  # type: ignore[arg-type]
+    warns = export_epub(data, out, mode=mode)
     console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]  # type: ignore[attr-defined]
+    diags = [*data.diagnostics, *warns]
     _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters written to {out}")  # type: ignore[attr-defined]
+    console.print(f"{len(data.letters)} letters written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 

@@ -1,4 +1,4 @@
-"""The one hardened XML parser, TEI namespaces, and atomic file writing."""
+"""The one hardened XML parser, TEI namespaces, typed accessors for parsed elements, and atomic file writing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import contextlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 

@@ -185,7 +185,8 @@ def build_cmif(
     letters.sort(key=lambda lt: (lt[0].sort_key, lt[0].path))
     base = options.base_url.rstrip("/") + "/" if options.base_url else None
 
-    root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})
+    # lxml-stubs types nsmap keys as str; None is how lxml names the default namespace
+    root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})  # type: ignore[dict-item]
     header = _el(root, "teiHeader")
     fd = _el(header, "fileDesc")
     ts = _el(fd, "titleStmt")
@@ -234,7 +235,7 @@ def build_cmif(
         bibl = _el(sd, "bibl", f"{letter.title}. In: {edition.title}", type=_bibl_type(tree, base is not None))
         bibl.set(XML_ID, sid)
         if page:
-            bibl.text += ", "
+            bibl.text = (bibl.text or "") + ", "
             _el(bibl, "ref", page, target=page)
         profile.append(desc)
     if len(sd) == 0:  # CMIF requires one bibl; an empty file still says where its letters would come from

@@ -33,7 +33,7 @@ def write_epub_stream(
     for kind, page, heading in REGISTER_KINDS:
         book.register(kind, page, heading)
     book.colophon()
-    book.files["style.css"] = resources.files("trotsky_tei").joinpath("templates", "epub.css").read_text(encoding="utf-8")
+    book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")
     book.files["content.opf"] = book.opf()
     chapter_names = set(names)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,7 @@ class Templates:
                 return (self.folder / name).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"cannot read template {self.folder / name}: {exc}") from exc
-        return resources.files("trotsky_tei").joinpath("templates", name).read_text(encoding="utf-8")
+        return (resources.files("trotsky_tei") / "templates" / name).read_text(encoding="utf-8")
 
     def page(self, **values: str) -> str:
         try:

@@ -159,8 +159,8 @@ def _resolve(ctx: RuleContext, token: str, el: etree._Element | None) -> Resolut
         expanded = expand(registry_defs, rest)
         if expanded is None:
             return Resolution(UNRESOLVED, token, f"'{token}' does not match the registry's prefixDef for '{prefix}:'")
-        base = Path(ctx.registry.files[0]).parent if ctx.registry.files else Path(ctx.path).parent
-        res = _expanded(ctx, token, expanded, base)
+        base_dir = Path(ctx.registry.files[0]).parent if ctx.registry.files else Path(ctx.path).parent
+        res = _expanded(ctx, token, expanded, base_dir)
         if res.status == EXTERNAL and res.entity is None:
             return Resolution(EXTERNAL, expanded, entity=_authority_entity(ctx, expanded, prefix, rest))
         return res
