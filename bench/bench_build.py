@@ -45,10 +45,10 @@ def make_corpus(root: Path, n: int) -> list[Path]:
     out = []
     for i in range(n):
         text = letters[i % len(letters)].read_text(encoding="utf-8")
-        text = re.sub(r'(<TEI\b[^>]*\bxml:id=")([^"]+)"', lambda m, i=i: f'{m.group(1)}{m.group(2)}-{i:05d}"', text, count=1)
+        text = re.sub(r'(<TEI\b[^>]*\bxml:id=")([^"]+)"', rf'\g<1>\g<2>-{i:05d}"', text, count=1)
         # spread the copies over 1929-1940 and over the days of a month, so the date order is not the file order
         text = re.sub(r'(when|notBefore|notAfter)="19(\d\d)-(\d\d)-(\d\d)"',
-                      lambda m, i=i: f'{m.group(1)}="{1929 + (i * 7) % 12}-{m.group(3)}-{1 + (i * 13) % 28:02d}"', text)
+                      rf'\g<1>="{1929 + (i * 7) % 12}-\g<3>-{1 + (i * 13) % 28:02d}"', text)
         path = root / "letters" / f"copy-{i:05d}.xml"
         path.write_text(text, encoding="utf-8")
         out.append(path)
