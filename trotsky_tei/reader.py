@@ -36,20 +36,31 @@ def text_of(el: etree._Element | None) -> str:
     return " ".join("".join(parts).split())
 
 
+# marker files that trotsky-tei leaves in the folders it writes: a folder holding one is output, never input
+OUTPUT_MARKERS = (".trotsky-tei-build", ".trotsky-tei-site")
+
+
+def walk_xml(folder: str | os.PathLike[str]) -> list[str]:
+    """Every `*.xml` below `folder`, sorted; hidden files and folders, and folders trotsky-tei wrote, are skipped."""
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if dirpath != str(folder) and any(m in filenames for m in OUTPUT_MARKERS):
+            dirnames[:] = []
+            continue
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        out.extend(str(Path(dirpath) / f) for f in filenames if f.endswith(".xml") and not f.startswith("."))
+    return sorted(out)
+
+
 def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
-    """Expand files and folders (recursively, `*.xml`) into a sorted, de-duplicated list of files."""
+    """Expand files and folders (recursively, `*.xml`, see `walk_xml`) into a sorted, de-duplicated list of files."""
     files: list[str] = []
     diags: list[Diagnostic] = []
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(
-                str(Path(dirpath) / f)
-                for dirpath, dirnames, filenames in os.walk(p)
-                for f in filenames
-                if f.endswith(".xml") and not f.startswith(".")
-            )
+            found = walk_xml(p)
         elif p.exists():
             found = [str(p)]
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -96,6 +97,8 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
         line, col = (exc.position if exc.position else (exc.lineno or 0, 0))
         msg = re.sub(r",? line \d+, column \d+$", "", str(exc.msg or exc).strip())
         lowered = msg.lower()
+        if "excessive depth" in lowered:
+            msg = "elements are nested deeper than 256 levels; the file is not read (a generated or damaged file?)"
         if "amplification" in lowered or "entity reference loop" in lowered or "entities" in lowered:
             return Parsed(
                 path,
@@ -162,12 +165,21 @@ def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Par
     return parse_bytes(data, sp, require_tei=require_tei)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename), keeping its mode."""
     p = Path(path)
-    mode = None
-    with contextlib.suppress(FileNotFoundError):
+    if p.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
+    try:
         mode = p.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()  # a new file gets the mode any other new file would get, not mkstemp's 0600
     p.parent.mkdir(parents=True, exist_ok=True)  # an output file in a folder not made yet
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
@@ -175,8 +187,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

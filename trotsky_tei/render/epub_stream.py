@@ -7,6 +7,7 @@ spine) and `nav.xhtml` (which needs every chapter's title, collected as they pas
 
 from __future__ import annotations
 
+import errno
 import zipfile
 from collections.abc import Iterator
 from importlib import resources
@@ -36,6 +37,8 @@ def write_epub_stream(
     book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")
     book.files["content.opf"] = book.opf()
     chapter_names = set(names)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give the EPUB file to write, e.g. edition.epub", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:

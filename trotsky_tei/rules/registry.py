@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..errors import Diagnostic, Severity
-from ..reader import EDITION_FILE, REGISTRY_DIR, document_kind, find_corpus_root
+from ..reader import EDITION_FILE, REGISTRY_DIR, document_kind, find_corpus_root, walk_xml
 from ..registry import Registry
 from ..xmlfile import NS, XML_ID, local_name, parse_file
 from . import RuleContext, rule
@@ -55,12 +55,12 @@ _USED_CACHE: dict[tuple[str, tuple[tuple[str, float], ...]], frozenset[str]] = {
 
 
 def _letter_files(root: Path) -> list[Path]:
-    registry_dir = os.path.realpath(root / REGISTRY_DIR)
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and os.path.realpath(Path(dirpath) / d) != registry_dir)
-        out.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".xml") and not f.startswith("."))
-    return [p for p in out if p != root / EDITION_FILE]
+    registry_dir = os.path.realpath(root / REGISTRY_DIR) + os.sep
+    return [
+        Path(f)
+        for f in walk_xml(root)
+        if not os.path.realpath(f).startswith(registry_dir) and Path(f) != root / EDITION_FILE
+    ]
 
 
 def _linked_ids(scope: etree._Element, lctx: LetterContext) -> set[str]:
