@@ -155,6 +155,38 @@ def test_several_problems_give_one_diagnostic_each(tmp_path: Path) -> None:
     assert messages == ["/TEI/text/body/p[1]/foo: unknown element <foo>", "/TEI/text/body/p[2]/bar: unknown element <bar>"]
 
 
+def test_a_repeated_xml_id_is_not_a_schema_error(tmp_path: Path) -> None:
+    """xml:id is an NCName, not an xsd:ID: a repeat is rule TT201's (no cascade of "extra content" TT100s)."""
+    for fixture, old, repeat in (
+        (DATA / "schema" / "valid" / "minimal-letter.xml", "<p>Dear", '<p xml:id="minimal">Dear'),
+        (DATA / "features.xml", "<body>", '<body xml:id="x"><div xml:id="x"><p>a</p></div>'),
+    ):
+        text = fixture.read_text(encoding="utf-8")
+        assert old in text
+        bad = tmp_path / fixture.name
+        bad.write_text(text.replace(old, repeat, 1), encoding="utf-8")
+        parsed = parse_file(bad)
+        assert parsed.tree is not None
+        assert load_schema().validate(parsed.tree, str(bad)) == []
+    entries = (DATA / "schema" / "valid" / "registry.xml").read_text(encoding="utf-8")
+    ids = re.findall(r'<person xml:id="([^"]+)"', entries)
+    assert len(ids) >= 2
+    bad = tmp_path / "registry.xml"
+    bad.write_text(entries.replace(f'xml:id="{ids[1]}"', f'xml:id="{ids[0]}"', 1), encoding="utf-8")
+    parsed = parse_file(bad)
+    assert parsed.tree is not None
+    assert load_schema().validate(parsed.tree, str(bad)) == []
+
+
+def test_an_id_that_is_not_an_ncname_is_still_a_schema_error(tmp_path: Path) -> None:
+    text = (DATA / "schema" / "valid" / "minimal-letter.xml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad-id.xml"
+    bad.write_text(text.replace("<p>Dear", '<p xml:id="1 two">Dear'), encoding="utf-8")
+    parsed = parse_file(bad)
+    assert parsed.tree is not None
+    assert [d.code for d in load_schema().validate(parsed.tree, str(bad))] == ["TT100"]
+
+
 @needs_java
 def test_rnc_given_as_schema_is_converted_and_used() -> None:
     schema = load_schema(RNC)
