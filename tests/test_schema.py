@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,7 @@ EXPECTED = {
     "bad-action-type.xml": 'type="recieved"',
     "bad-attribute.xml": "attribute @colour is not allowed on <p>",
     "bad-date.xml": "@when has a value the schema does not allow: '1929-04-31'",
-    "no-correspdesc.xml": "<correspDesc>",
+    "no-correspdesc.xml": "/TEI/teiHeader/profileDesc: <correspDesc> is missing",
     "no-profiledesc.xml": "expected <profileDesc>",
     "p-in-persname.xml": "<p> is not allowed inside <persName>",
     "tei-state.xml": "unknown element <state>",
@@ -153,6 +154,50 @@ def test_several_problems_give_one_diagnostic_each(tmp_path: Path) -> None:
     assert parsed.tree is not None
     messages = [d.message for d in load_schema().validate(parsed.tree, str(bad))]
     assert messages == ["/TEI/text/body/p[1]/foo: unknown element <foo>", "/TEI/text/body/p[2]/bar: unknown element <bar>"]
+
+
+_MINIMAL = DATA / "schema" / "valid" / "minimal-letter.xml"
+_LANG = '<langUsage>\n        <language ident="en">English</language>\n        <language ident="fr">French</language>\n      </langUsage>\n'
+
+
+@pytest.mark.parametrize(
+    ("edit", "line_of", "message"),
+    [
+        # correspDesc deleted, langUsage (with its languages) left: libxml2's deepest complaint is a bogus
+        # "Expecting an element language, got nothing" on langUsage; the real one is on profileDesc
+        (
+            lambda t: re.sub(r"<correspDesc>.*</correspDesc>\n", "", t, flags=re.S).replace("<profileDesc>\n", "<profileDesc>\n      " + _LANG),
+            "<langUsage>",
+            "/TEI/teiHeader/profileDesc: <correspDesc> is missing: expected <correspDesc>, found <langUsage>",
+        ),
+        # an empty langUsage before a correspDesc: the language is what is missing, not the correspDesc
+        (
+            lambda t: t.replace("<profileDesc>\n", "<profileDesc>\n      <langUsage>\n      </langUsage>\n"),
+            "<langUsage>",
+            "/TEI/teiHeader/profileDesc/langUsage: <language> is missing: expected <language> (the content ends too early)",
+        ),
+        # titleStmt after publicationStmt: titleStmt is there, so no "missing"; libxml2's own words
+        (
+            lambda t: re.sub(r"(<titleStmt>.*?</titleStmt>\n)\s*(<publicationStmt>.*?</publicationStmt>\n)", r"\2      \1", t, flags=re.S),
+            "<fileDesc>",
+            "/TEI/teiHeader/fileDesc: Expecting element titleStmt, got publicationStmt",
+        ),
+    ],
+    ids=["no-correspdesc-with-languages", "empty-langusage", "out-of-order"],
+)
+def test_expected_element_messages_are_checked_against_the_document(
+    tmp_path: Path, edit: Callable[[str], str], line_of: str, message: str
+) -> None:
+    """"Expecting X, got Y" is said as "X is missing" only where X is indeed absent; else libxml2's own message."""
+    text = edit(_MINIMAL.read_text(encoding="utf-8"))
+    assert text != _MINIMAL.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text, encoding="utf-8")
+    parsed = parse_file(bad)
+    assert parsed.tree is not None
+    diags = load_schema().validate(parsed.tree, str(bad))
+    assert [d.message for d in diags] == [message]
+    assert diags[0].line == next(n for n, line in enumerate(text.splitlines(), 1) if line_of in line)
 
 
 def test_a_repeated_xml_id_is_not_a_schema_error(tmp_path: Path) -> None:

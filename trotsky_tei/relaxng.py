@@ -127,6 +127,15 @@ def _from_error_log(log: etree._ListErrorLog, tree: etree._ElementTree) -> list[
     """(element path, line, message): one per element libxml2 complains about specifically, not its cascade."""
     entries = [e for e in log if e.level_name == "ERROR"]
     specific = [e for e in entries if e.type_name not in _GENERIC or e.type_name == "RELAXNG_ERR_ATTRVALID"] or entries
+    # libxml2 backtracks: while trying other ways to match, it logs "Expecting X" for an X that is right there.
+    # Such a claim is noise where a checked claim ("Expecting X" and X is indeed absent) stands at or above it, and
+    # "Expecting X, got nothing" with X there is noise whenever anything else is reported (else it is kept, as is).
+    checked = {e.path or "" for e in specific if _expectation(e, tree) == "missing"}
+    specific = [
+        e for e in specific
+        if _expectation(e, tree) != "doubtful" or not any(c == (e.path or "") or (e.path or "").startswith(c + "/") for c in checked)
+    ] or specific
+    specific = [e for e in specific if _expectation(e, tree) != "doubtful" or not e.message.endswith("got nothing")] or specific
     by_node: dict[str, list[etree._LogEntry]] = {}
     for e in specific:
         by_node.setdefault(e.path or "", []).append(e)
@@ -138,33 +147,57 @@ def _from_error_log(log: etree._ListErrorLog, tree: etree._ElementTree) -> list[
         element = _node(tree, node)
         where = element_path(element) if element is not None else node
         line = (line_of(element) if element is not None else 0) or group[0].line or 0
-        out.append((where, line, f"{where}: {_summarise(group, element)}"))
+        message, at = _summarise(group, element, tree)
+        out.append((where, (line_of(at) if at is not None else 0) or line, f"{where}: {message}"))
     return out
 
 
-def _summarise(group: list[etree._LogEntry], element: etree._Element | None) -> str:
+def _expectation(entry: etree._LogEntry, tree: etree._ElementTree) -> str:
+    """For an "Expecting (an) element X, got Y" entry: "missing" where the element has no child X (the claim
+    holds), "doubtful" where it has one (backtracking, or X out of order); "" for other entries."""
+    m = _EXPECT.search(entry.message)
+    if m is None:
+        return ""
+    element = _node(tree, entry.path or "")
+    if element is None:
+        return "doubtful"
+    return "doubtful" if _child(element, m.group(1)) is not None else "missing"
+
+
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    """The first child element of `element` whose local name is `name`."""
+    return next((c for c in element if isinstance(c.tag, str) and etree.QName(c).localname == name), None)
+
+
+def _summarise(
+    group: list[etree._LogEntry], element: etree._Element | None, tree: etree._ElementTree
+) -> tuple[str, etree._Element | None]:
+    """The message for one element's complaints, and the element to point at (None: `element` itself)."""
     if any(e.type_name == "RELAXNG_ERR_ATTRVALID" for e in group) and element is not None:
         attrs = " ".join(f'{_attr_name(k)}="{v}"' for k, v in attributes(element))
-        return f"its attributes do not fit the schema (a value not allowed, or one missing): {attrs or 'none given'}"
+        return f"its attributes do not fit the schema (a value not allowed, or one missing): {attrs or 'none given'}", None
     for e in group:
         m = _INVALID_ATTR.search(e.message)
         if m and element is not None:
             value = next((v for k, v in attributes(element) if _attr_name(k) == m.group(1)), "")
-            return f"@{m.group(1)} has a value the schema does not allow: {value!r}"
-    expected: list[str] = []
+            return f"@{m.group(1)} has a value the schema does not allow: {value!r}", None
+    missing: list[str] = []
     got = ""
     for e in group:
         m = _EXPECT.search(e.message)
-        if m:
-            if m.group(1) not in expected:
-                expected.append(m.group(1))
-            if m.group(2) != "nothing":
+        if m and _expectation(e, tree) == "missing":
+            if m.group(1) not in missing:
+                missing.append(m.group(1))
+            if m.group(2) != "nothing" and not got:
                 got = m.group(2)
-    if expected:
-        names = " or ".join(f"<{n}>" for n in expected)
-        found = f", found <{got}>" if got else " (the content ends too early)"
-        return f"expected {names}{found}"
-    return "; ".join(dict.fromkeys(_TAIL_NOISE.sub(" ", e.message.strip()) for e in group))
+    if missing:
+        names = " or ".join(f"<{n}>" for n in missing)
+        if got:
+            found = _child(element, got) if element is not None else None
+            return f"{names} is missing: expected {names}, found <{got}>", found
+        return f"{names} is missing: expected {names} (the content ends too early)", None
+    # not checked (an expected element that is there after all, perhaps out of order): libxml2's own words
+    return "; ".join(dict.fromkeys(_TAIL_NOISE.sub(" ", e.message.strip()) for e in group)), None
 
 
 def _node(tree: etree._ElementTree, xpath: str) -> etree._Element | None:
