@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ CMIF_DIR = SHARED / "data" / "schemas" / "cmif"
 FIXTURE = Path(__file__).parent / "data" / "cmif"
 CORPUS = ROOT / "corpus"
 NS = {"t": "http://www.tei-c.org/ns/1.0"}
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -153,7 +155,74 @@ def test_real_letters(tmp_path, cmif_rng, cmif_schematron):
     letters = SHARED / "data" / "letters"
     if not letters.is_dir():
         pytest.skip("../shared/data/letters is not here")
-    tree, _data, rc = _export(tmp_path, letters, "--date", "2026-01-01")
+    tree, _data, rc = _export(tmp_path, letters, "--date", "2026-01-01", "--licence", CC_BY)
     assert rc == 0
     _check_valid(tree, cmif_rng, cmif_schematron)
     assert len(tree.getroot().findall(".//t:correspDesc", NS)) > 50
+
+
+def _copy_fixture(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    return corpus
+
+
+def _set_licence(corpus: Path, element: str) -> None:
+    edition = corpus / "edition.xml"
+    text = re.sub(r"<licence[^>]*>.*?</licence>", element, edition.read_text(encoding="utf-8"), flags=re.S)
+    edition.write_text(text, encoding="utf-8")
+
+
+def test_invalid_dates_are_left_out_with_a_warning(tmp_path, cmif_rng, cmif_schematron, capsys):
+    """An impossible date never reaches the file (CMIF's RNG rejects it); a date left with no attribute goes."""
+    corpus = _copy_fixture(tmp_path)
+    a = corpus / "letters" / "a-1929.xml"
+    a.write_text(a.read_text(encoding="utf-8").replace('when="1929-04-30"', 'when="1929-04-31"'), encoding="utf-8")
+    b = corpus / "letters" / "b-1930.xml"
+    b.write_text(b.read_text(encoding="utf-8").replace('to="1930-04-03"', 'to="1930-02-30"'), encoding="utf-8")
+    tree, data, rc = _export(tmp_path, corpus)
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert b"1929-04-31" not in data and b"1930-02-30" not in data
+    _check_valid(tree, cmif_rng, cmif_schematron)
+    first, second = tree.getroot().findall(".//t:correspDesc", NS)[:2]
+    assert first.find("t:correspAction[@type='sent']/t:date", NS) is None  # nothing valid left: no date element
+    assert first.find("t:correspAction[@type='sent']/t:persName", NS) is not None  # the rest of the action stays
+    assert dict(second.find("t:correspAction[@type='received']/t:date", NS).attrib) == {"from": "1930-04-01"}
+    assert "a-1929.xml:11:0: warning TT723 cmif-invalid-date: @when='1929-04-31' is not a valid W3C date (day 31 does not exist in April 1929)" in err
+    assert "b-1930.xml:12:0: warning TT723 cmif-invalid-date: @to='1930-02-30'" in err
+
+
+def test_no_licence_is_an_error_and_nothing_is_written(tmp_path, capsys):
+    corpus = _copy_fixture(tmp_path)
+    _set_licence(corpus, "<licence>All rights reserved.</licence>")
+    out = tmp_path / "cmif.xml"
+    rc = main(["export", "cmif", str(corpus), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert "error TT721 cmif-licence: the edition states no licence URL" in err and "--licence URL" in err
+    assert "creativecommons.org/licenses/by/4.0/\">" not in err and "no CMIF file written" in err
+
+
+def test_licence_option_sets_the_licence(tmp_path, cmif_rng, cmif_schematron):
+    corpus = _copy_fixture(tmp_path)
+    _set_licence(corpus, "")
+    tree, _data, rc = _export(tmp_path, corpus, "--licence", CC_BY)
+    assert rc == 0
+    _check_valid(tree, cmif_rng, cmif_schematron)
+    licence = tree.getroot().find(".//t:licence", NS)
+    assert licence.get("target") == CC_BY and "CC BY 4.0" in licence.text
+
+
+def test_a_non_cc_licence_is_not_replaced_silently(tmp_path, capsys):
+    corpus = _copy_fixture(tmp_path)
+    _set_licence(corpus, '<licence target="https://example.org/terms">Our terms</licence>')
+    out = tmp_path / "cmif.xml"
+    rc = main(["export", "cmif", str(corpus), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and not out.exists()
+    assert "error TT721 cmif-licence: the edition's licence (https://example.org/terms) is not a Creative Commons" in err
+    # --licence states the CMIF file's own licence; a URL that is not a CC licence is a usage error
+    assert main(["export", "cmif", str(corpus), "-o", str(out), "--licence", CC_BY]) == 0 and out.exists()
+    assert main(["export", "cmif", str(corpus), "-o", str(tmp_path / "x.xml"), "--licence", "https://example.org/terms"]) == 2
+    assert not (tmp_path / "x.xml").exists()

@@ -188,18 +188,22 @@ def export() -> None:
 @click.option("--base-url", metavar="URL", help="The web edition's base URL; each correspDesc/@ref is <URL>letters/<id>.html (default: edition.xml's idno type=\"URL\"; none: no @ref).")
 @click.option("--url", "file_url", metavar="URL", help="Where the CMIF file is published (idno type=\"url\"; default: <base URL><file name>, else the file name).")
 @click.option("--date", metavar="YYYY-MM-DD", help="The file's date (default: the edition's date, else SOURCE_DATE_EPOCH, else today).")
+@click.option("--licence", metavar="URL", help="The CMIF file's Creative Commons licence, e.g. https://creativecommons.org/licenses/by/4.0/ (default: edition.xml's licence if it is a CC URL; without either nothing is written, exit 1).")
 @click.pass_context
 def export_cmif_cmd(
     ctx: click.Context, paths: tuple[str, ...], out: str, registry_dir: str | None, base_url: str | None,
-    file_url: str | None, date: str | None,
+    file_url: str | None, date: str | None, licence: str | None,
 ) -> None:
-    """Write a CMIF 1.1 file (correspSearch): one correspDesc per letter, authority URIs, W3C dates."""
+    """Write a CMIF 1.1 file (correspSearch): one correspDesc per letter, authority URIs, W3C dates.
+
+    CMIF requires a Creative Commons licence: the edition's (edition.xml) or --licence; none is ever assumed.
+    """
     import re
     from pathlib import Path
 
     from .console import diagnostic_text, make_console
     from .errors import UsageError, has_errors
-    from .render.cmif import CmifOptions, export_cmif
+    from .render.cmif import CmifOptions, cc_licence, export_cmif, refused
 
     if registry_dir is not None and not Path(registry_dir).is_dir():
         raise UsageError(f"--registry {registry_dir}: not a folder")
@@ -207,11 +211,17 @@ def export_cmif_cmd(
         raise UsageError(f"--base-url {base_url}: not an http(s) URL")
     if date is not None and not re.fullmatch(r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?", date):
         raise UsageError(f"--date {date}: not a W3C date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    diags = export_cmif(list(paths), out, registry_dir=registry_dir, options=CmifOptions(base_url, file_url, date))
+    if licence is not None and cc_licence(licence) is None:
+        raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
+                         "e.g. https://creativecommons.org/licenses/by/4.0/")
+    diags = export_cmif(list(paths), out, registry_dir=registry_dir, options=CmifOptions(base_url, file_url, date, licence))
     console = make_console(stderr=True)
     for d in diags:
         console.print(diagnostic_text(d), soft_wrap=True)
-    console.print(f"CMIF written to {out}")
+    if refused(diags):
+        console.print("no CMIF file written: it needs a Creative Commons licence (TT721)")
+    else:
+        console.print(f"CMIF written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,11 +22,12 @@ from ..reader import (
     text_of,
 )
 from ..registry import Registry, load_registry
+from ..rules.dates import check_w3c
 from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, line_of, local_name, parse_file
 
 # uuid5(NAMESPACE_URL, "urn:trotsky-tei:cmif:letter"); a letter's source bibl id is uuid5(SOURCE_NAMESPACE, letter id)
 SOURCE_NAMESPACE = uuid.UUID("dd262e03-0802-56a6-87ff-4ca5e9c7223f")
-DEFAULT_LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+EXAMPLE_LICENCE = "https://creativecommons.org/licenses/by/4.0/"  # named in messages only: never written unasked
 # authority id type -> URI form correspSearch reads, in order of preference
 AUTHORITY_URIS = (
     ("gnd", "http://d-nb.info/gnd/{}"),
@@ -42,8 +43,12 @@ _URL_FORMS = (
     (re.compile(r"https?://(?:www\.)?viaf\.org/viaf/([0-9]+)"), "viaf"),
     (re.compile(r"https?://(?:www\.|sws\.)?geonames\.org/([0-9]+)"), "geonames"),
 )
-W3C_DATE = re.compile(r"-?[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?|--[0-9]{2}(-[0-9]{2})?|---[0-9]{2}")
 DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
+# a Creative Commons licence or public-domain tool URL: (type, version); a port ("3.0/de/") or a deed page may follow
+CC_URL = re.compile(
+    r"https?://(?:www\.)?creativecommons\.org/(?:licenses|publicdomain)/"
+    r"(by|by-sa|by-nd|by-nc|by-nc-sa|by-nc-nd|zero|mark)/([0-9]+\.[0-9]+)(?:/[A-Za-z0-9._-]*)*"
+)
 CC_NAMES = {
     "by": "CC BY", "by-sa": "CC BY-SA", "by-nd": "CC BY-ND", "by-nc": "CC BY-NC", "by-nc-sa": "CC BY-NC-SA",
     "by-nc-nd": "CC BY-NC-ND", "zero": "CC0", "mark": "Public Domain Mark",
@@ -67,6 +72,7 @@ class CmifOptions:
     base_url: str | None = None  # the web edition's base URL; letter pages are <base>letters/<slug>.html
     file_url: str | None = None  # where the CMIF file will be published (idno type="url")
     date: str | None = None  # the file's date (default: the edition's, else SOURCE_DATE_EPOCH, else today)
+    licence: str | None = None  # a Creative Commons licence URL (default: the edition's, if it is one)
 
 
 def authority_uri(pointer: str | None, entity: Entity | None, forms: tuple[tuple[str, str], ...]) -> str | None:
@@ -87,20 +93,45 @@ def authority_uri(pointer: str | None, entity: Entity | None, forms: tuple[tuple
     return None
 
 
-def _licence(edition: Edition) -> tuple[str, str, bool]:
-    """(target, statement, is the edition's own) of the CMIF licence; CMIF requires a Creative Commons licence."""
-    url = edition.licence_url.strip()
-    own = "creativecommons.org/" in url
-    target = url if own else DEFAULT_LICENCE
-    m = re.search(r"creativecommons\.org/(?:licenses|publicdomain)/([a-z-]+)/([0-9.]+)", target)
-    name = f"{CC_NAMES.get(m.group(1), m.group(1))} {m.group(2)}" if m else target
-    return target, f"This file is licensed under the terms of the Creative Commons licence {name}.", own
+def refused(diags: list[Diagnostic]) -> bool:
+    """Whether the diagnostics of a CMIF export say no file could be written (TT721: no Creative Commons licence)."""
+    return any(d.code == "TT721" and d.severity is Severity.ERROR for d in diags)
+
+
+def cc_licence(url: str) -> str | None:
+    """The name of a Creative Commons licence URL ("CC BY 4.0"), None when `url` is not one."""
+    m = CC_URL.fullmatch(url.strip())
+    return f"{CC_NAMES[m.group(1)]} {m.group(2)}" if m else None
+
+
+def _licence(edition: Edition, options: CmifOptions) -> tuple[str, str] | str:
+    """(target, statement) of the CMIF licence, or why there is none: CMIF requires a Creative Commons licence.
+
+    `--licence` wins; else the edition's own licence if it is a CC URL. Nothing is ever assumed in their place.
+    """
+    if options.licence is not None:
+        url, where = options.licence.strip(), "--licence"
+    else:
+        url, where = edition.licence_url.strip(), "the edition's licence"
+    name = cc_licence(url)
+    if name is not None:
+        return url, f"This file is licensed under the terms of the Creative Commons licence {name}."
+    how = f"give the CMIF file's licence with --licence URL (e.g. {EXAMPLE_LICENCE})"
+    if options.licence is not None:
+        return f"--licence {url!r} is not a Creative Commons licence URL, which CMIF requires; {how}"
+    if url:
+        return (f"{where} ({url}) is not a Creative Commons licence URL, which CMIF requires; it is not replaced "
+                f"silently: {how}, or state a CC licence in edition.xml")
+    said = " ".join(edition.licence.split())
+    stated = f" (its licence text: '{said[:60]}{'…' * (len(said) > 60)}')" if said else ""
+    return (f"the edition states no licence URL{stated} and CMIF requires a Creative Commons licence; none is assumed: "
+            f"{how}, or add publicationStmt/availability/licence/@target to edition.xml")
 
 
 def _file_date(edition: Edition, options: CmifOptions) -> str:
     if options.date:
         return options.date
-    if edition.date and W3C_DATE.fullmatch(edition.date):
+    if edition.date and check_w3c(edition.date) is None:
         return edition.date
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     if epoch.isdigit():
@@ -140,8 +171,31 @@ def _bibl_type(tree: etree._ElementTree, online: bool) -> str:
     return "print" if "print" in types else "online"
 
 
+def _date(out: etree._Element, child: etree._Element, path: str, diags: list[Diagnostic]) -> None:
+    """A CMIF `date` with the valid W3C attributes of `child`; each invalid one is left out with a TT723 warning.
+
+    CMIF requires one dating attribute on every `date`: with none left, the element is left out.
+    """
+    attrs: dict[str, str | None] = {}
+    for a in DATE_ATTRS:
+        value = child.get(a)
+        if value is None:
+            continue
+        problem = check_w3c(value)
+        if problem is None:
+            attrs[a] = value
+            continue
+        what = "left out" if any(child.get(b) is not None and check_w3c(child.get(b, "")) is None for b in DATE_ATTRS) \
+            else "left out; no valid dating attribute is left, so the date is left out too (CMIF requires one)"
+        diags.append(Diagnostic(path, line_of(child), 0, Severity.WARNING, "TT723", "cmif-invalid-date",
+                                f"@{a}='{value}' is not a valid W3C date ({problem}): {what}"))
+    if attrs:
+        _el(out, "date", None, **attrs, cert="low" if child.get("cert") == "low" else None,
+            evidence="conjecture" if child.get("evidence") == "conjecture" else None)
+
+
 def _action(
-    parent: etree._Element, action: etree._Element, kind: str, registry: Registry
+    parent: etree._Element, action: etree._Element, kind: str, registry: Registry, path: str, diags: list[Diagnostic]
 ) -> bool:
     """Write one CMIF `correspAction` from a letter's; False (and nothing written) when it has nothing CMIF can hold."""
     out = etree.Element(f"{{{TEI_NS}}}correspAction", type=kind)
@@ -161,10 +215,7 @@ def _action(
             _el(out, "placeName", label, ref=authority_uri(pointer, entity, PLACE_URIS),
                 cert="low" if child.get("cert") == "low" else None)
         elif name == "date":
-            attrs = {a: child.get(a) for a in DATE_ATTRS if child.get(a) and W3C_DATE.fullmatch(child.get(a, ""))}
-            if attrs:
-                _el(out, "date", None, **attrs, cert="low" if child.get("cert") == "low" else None,
-                    evidence="conjecture" if child.get("evidence") == "conjecture" else None)
+            _date(out, child, path, diags)
     if len(out) == 0:
         return False
     parent.append(out)
@@ -174,7 +225,11 @@ def _action(
 def build_cmif(
     paths: list[str] | tuple[str, ...], registry: Registry, edition: Edition, options: CmifOptions, out_name: str = "cmif.xml"
 ) -> tuple[etree._ElementTree, list[Diagnostic]]:
-    """The CMIF document for the letters under `paths`, and warnings for what it had to leave out."""
+    """The CMIF document for the letters under `paths`, and warnings for what it had to leave out.
+
+    Without a Creative Commons licence (`options.licence`, else the edition's) the diagnostics hold the error TT721
+    and the tree lacks its `availability`: it is not a CMIF file and must not be written.
+    """
     files, diags = discover(paths)
     letters: list[tuple[Letter, etree._ElementTree]] = []
     for path in files:
@@ -205,11 +260,12 @@ def build_cmif(
         pub.text = edition.publisher or edition.title
     _el(ps, "idno", options.file_url or (f"{base}{out_name}" if base else out_name), type="url")
     _el(ps, "date", when=_file_date(edition, options))
-    target, statement, own = _licence(edition)
-    if not own:
-        diags.append(Diagnostic(edition.about_path or out_name, 0, 0, Severity.WARNING, "TT721", "cmif-licence",
-                                f"the edition has no Creative Commons licence; CMIF requires one, {target} is used"))
-    _el(_el(ps, "availability"), "licence", statement, target=target)
+    licence = _licence(edition, options)
+    if isinstance(licence, str):  # no file can be written; the tree is still built, so every other problem is told
+        where = (edition.about_path or out_name) if options.licence is None else out_name
+        diags.append(Diagnostic(where, 0, 0, Severity.ERROR, "TT721", "cmif-licence", licence))
+    else:
+        _el(_el(ps, "availability"), "licence", licence[1], target=licence[0])
     sd = _el(fd, "sourceDesc")
     profile = _el(header, "profileDesc")
     used: set[str] = set()
@@ -224,7 +280,7 @@ def build_cmif(
         if sid in used:  # two files share an xml:id: the later one (in date and path order) is told apart by its path
             sid = source_id(f"{letter.id}@{Path(letter.path).as_posix()}")
         desc.set("source", f"#{sid}")
-        written = [k for k in ("sent", "received") if k in actions and _action(desc, actions[k], k, registry)]
+        written = [k for k in ("sent", "received") if k in actions and _action(desc, actions[k], k, registry, letter.path, diags)]
         if written != ["sent", "received"]:
             missing = " and ".join(k for k in ("sent", "received") if k not in written)
             diags.append(Diagnostic(letter.path, line_of(cd) if cd is not None else 0, 0, Severity.WARNING,
@@ -261,13 +317,17 @@ def export_cmif(
     registry_dir: str | None = None,
     options: CmifOptions | None = None,
 ) -> list[Diagnostic]:
-    """Write the CMIF file for the letters under `paths` (registry and edition from their corpus root) to `out`."""
+    """Write the CMIF file for the letters under `paths` (registry and edition from their corpus root) to `out`.
+
+    Nothing is written when there is no Creative Commons licence to state (error TT721 in the diagnostics).
+    """
     root = find_corpus_root(paths[0]) if paths else None
     registry, diags = load_registry(registry_dir if registry_dir is not None else (root / "registry" if root else None))
     edition = read_edition(root)
     opts = options or CmifOptions()
     if opts.base_url is None:
-        opts = CmifOptions(_edition_url(root), opts.file_url, opts.date)
+        opts = replace(opts, base_url=_edition_url(root))
     tree, more = build_cmif(paths, registry, edition, opts, Path(out).name)
-    atomic_write(out, serialise(tree))
+    if not refused(more):
+        atomic_write(out, serialise(tree))
     return sorted({*diags, *more})
