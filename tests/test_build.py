@@ -103,3 +103,71 @@ def test_cli_build_prints_summary(tmp_path: Path, corpus: Path, capsys: pytest.C
     assert main(["build", str(corpus), "-o", str(tmp_path / "e"), "--jobs", "1"]) == 0
     err = capsys.readouterr().err
     assert "Build of" in err and "epub" in err
+
+
+def _table(result) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The summary table as {step: (status, result)}, wide enough that no row wraps."""
+    c = Console(file=StringIO(), width=300, color_system=None)
+    c.print(summary_table(result))
+    rows = {}
+    for line in c.file.getvalue().splitlines():  # type: ignore[attr-defined]
+        cells = [x.strip() for x in line.strip("│┃").split("│")]
+        if len(cells) == 3:
+            rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+def test_statuses_agree_with_the_exit_code(tmp_path: Path, corpus: Path) -> None:
+    """ok / warnings / errors, never "problems": a link report or CMIF warnings do not make the build fail."""
+    # an edition that names no editor: CMIF says so with a warning (TT722), not an error
+    edition = corpus / "edition.xml"
+    text = edition.read_text(encoding="utf-8")
+    edition.write_text(text.replace("<editor>Ada Editor</editor>", ""), encoding="utf-8")
+    result = build(corpus, tmp_path / "e", console=console(), jobs=1)
+    rows = _table(result)
+    cmif = [d for d in result.diagnostics if d.code.startswith("TT72")]
+    assert cmif and all(d.severity.value == "warning" for d in cmif), cmif
+    assert rows["cmif"][0] == "warnings" and "0 errors, 1 warning" in rows["cmif"][1]
+    # names the registry does not know: reported ("unknown" counted too), but the exit status stays 0
+    assert rows["link"][0] == "warnings" and "3 unknown" in rows["link"][1]
+    assert result.exit_code == 0
+    assert {status for status, _ in rows.values()} <= {"ok", "warnings", "", "status"}
+    assert rows["total"][0] == "warnings"
+
+
+def test_counts_and_plurals_after_a_letter_is_deleted(tmp_path: Path, corpus: Path) -> None:
+    """The total adds up the rows (letter outputs), and one of a thing is singular."""
+    for name in ("1930-01-01-trotsky-to-odd.xml",):
+        (corpus / "letters" / name).unlink()
+    out = tmp_path / "edition"
+    first = _table(build(corpus, out, console=console(), jobs=1))
+    assert "2 files (2 letters: 2 rendered, 0 up to date)" in first["text"][1]
+    assert "2 letters (letter outputs: 6 rendered, 0 up to date)" in first["total"][1]
+    letters = sorted((corpus / "letters").glob("*.xml"))
+    letters[-1].unlink()
+    again = build(corpus, out, console=console(), jobs=1)
+    rows = _table(again)
+    assert "1 file (1 letter: 0 rendered, 1 up to date)" in rows["text"][1]
+    assert "(1 chapter: 0 rendered, 1 up to date)" in rows["epub"][1]
+    site = rows["site"][1]
+    r = int(site.split("letter page: ")[1].split(" rendered")[0])  # its neighbour links changed: rendered again
+    assert f"1 letter (letter outputs: {r} rendered, {3 - r} up to date)" in rows["total"][1]
+    assert "1 files" not in str(rows) and "1 letters" not in str(rows) and " 1 errors" not in str(rows)
+
+
+def test_no_cmif_licence_is_an_error_row_and_no_file(tmp_path: Path, corpus: Path) -> None:
+    out = tmp_path / "edition"
+    assert build(corpus, out, console=console(), jobs=1).exit_code == 0 and (out / "cmif.xml").is_file()
+    edition = corpus / "edition.xml"
+    text = edition.read_text(encoding="utf-8")
+    edition.write_text(text.replace('<licence target="https://creativecommons.org/licenses/by/4.0/">', "<licence>"), encoding="utf-8")
+    result = build(corpus, out, console=console(), jobs=1)
+    rows = _table(result)
+    assert result.exit_code == 1
+    assert rows["cmif"][0] == "errors" and "TT721" in rows["cmif"][1] and rows["total"][0] == "errors"
+    assert not (out / "cmif.xml").exists() and "cmif.xml" not in result.outputs  # nor the one of the last build
+    assert (out / "site" / "index.html").is_file()  # the rest is still written
+    lic = "https://creativecommons.org/publicdomain/zero/1.0/"
+    assert main(["build", str(corpus), "-o", str(out), "--jobs", "1", "--licence", lic]) == 0
+    assert lic in (out / "cmif.xml").read_text(encoding="utf-8")
+    assert main(["build", str(corpus), "-o", str(out), "--jobs", "1", "--licence", "https://example.org/"]) == 2

@@ -30,7 +30,7 @@ class Step:
     """One row of the summary table."""
 
     name: str
-    status: str  # "ok" | "problems" | "skipped"
+    status: str  # "ok" | "warnings" | "errors" | "skipped"; "errors" exactly when the step makes the build exit 1
     detail: str
 
 
@@ -44,6 +44,9 @@ class BuildResult:
     outputs: list[str] = field(default_factory=list)
     rendered: int = 0  # letters with at least one output rendered in this run
     up_to_date: int = 0  # letters whose every output was kept from the last build
+    letters: int = 0  # letters read
+    outputs_rendered: int = 0  # letter outputs (page, text, chapter) rendered in this run: the sum of the rows
+    outputs_up_to_date: int = 0  # letter outputs kept from the last build
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase (not part of any output)
 
     @property
@@ -56,14 +59,31 @@ class BuildResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when validation (or reading) found errors — the edition is still written so it can be inspected."""
+        """1 when any diagnostic is an error (validation, reading, CMIF without a licence); else 0, warnings or not."""
         return 1 if self.errors else 0
+
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _count(diags: list[Diagnostic]) -> str:
     e = sum(1 for d in diags if d.severity is Severity.ERROR)
     w = sum(1 for d in diags if d.severity is Severity.WARNING)
-    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+    return f"{_n(e, 'error')}, {_n(w, 'warning')}"
+
+
+def _status(diags: list[Diagnostic]) -> str:
+    """The row status the exit code agrees with: errors (exit 1), warnings (exit 0) or ok."""
+    if any(d.severity is Severity.ERROR for d in diags):
+        return "errors"
+    return "warnings" if any(d.severity is Severity.WARNING for d in diags) else "ok"
+
+
+def _kept(passed: PassResult, fmt: str, what: str, plural: str | None = None) -> str:
+    """'2 chapters: 1 rendered, 1 up to date'."""
+    r, u = passed.rendered.get(fmt, 0), passed.up_to_date.get(fmt, 0)
+    return f"{_n(r + u, what, plural)}: {r} rendered, {u} up to date"
 
 
 @contextmanager
@@ -86,8 +106,7 @@ def _validate(corpus: Path, jobs: int | None) -> tuple[list[Diagnostic], Step]:
         return [], Step("validate", "skipped", f"schema not available: {exc}")
     diags = list(result.diagnostics)
     s = result.summary()
-    status = "problems" if s["errors"] or s["warnings"] else "ok"
-    return diags, Step("validate", status, f"{s['files']} files: {_count(diags)}")
+    return diags, Step("validate", _status(diags), f"{_n(s['files'], 'file')}: {_count(diags)}")
 
 
 def _link(corpus: Path) -> Step:
@@ -97,18 +116,23 @@ def _link(corpus: Path) -> Step:
         return Step("link", "skipped", "linking is not available")
     reports, _ = link_paths([str(corpus)])
     s = summary(reports)
-    unresolved = s.get("unlinked", 0) + s.get("ambiguous", 0) + s.get("broken", 0)
-    detail = f"{s.get('linked', 0)} linked, {s.get('unlinked', 0)} unlinked, {s.get('ambiguous', 0)} ambiguous, {s.get('broken', 0)} broken (report only; `trotsky-tei link` for details)"
-    return Step("link", "problems" if unresolved else "ok", detail)
+    kinds = ("unlinked", "ambiguous", "broken", "unknown")
+    counts = ", ".join(f"{s.get(k, 0)} {k}" for k in ("linked", *kinds))
+    # report only: nothing here changes the exit status, so an unresolved name is a warning at most
+    status = "warnings" if any(s.get(k, 0) for k in kinds) else "ok"
+    return Step("link", status, f"{counts} (report only; `trotsky-tei link` for details)")
 
 
-def _cmif(corpus: Path, out: Path) -> tuple[Step, list[Diagnostic]]:
+def _cmif(corpus: Path, out: Path, licence: str | None = None) -> tuple[Step, list[Diagnostic]]:
     try:
-        from .render.cmif import export_cmif
+        from .render.cmif import CmifOptions, export_cmif, refused
     except ImportError:  # pragma: no cover - only before the CMIF writer exists
         return Step("cmif", "skipped", "the CMIF writer is not available"), []
-    diags = export_cmif([str(corpus)], out)
-    return Step("cmif", "problems" if diags else "ok", f"{out.name}, {_count(diags)}"), diags
+    diags = export_cmif([str(corpus)], out, options=CmifOptions(licence=licence))
+    if refused(diags):  # no licence to state: no file, and none of an earlier build left behind
+        out.unlink(missing_ok=True)
+        return Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(diags)}"), diags
+    return Step("cmif", _status(diags), f"{out.name}, {_count(diags)}"), diags
 
 
 def epub_name(data: EditionData) -> str:
@@ -118,12 +142,13 @@ def epub_name(data: EditionData) -> str:
 
 def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
-    mode: str = "both", templates: str | Path | None = None, cache: bool = True,
+    mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
     Letters are rendered in `jobs` processes (None: all cores); with `cache`, a letter output whose inputs did not
     change since the last build into `out` is kept as it is (the result is the same bytes as a full build).
+    `licence` is the CMIF file's Creative Commons licence when the edition states none.
     """
     corpus_path, out_path = Path(corpus), Path(out)
     if not corpus_path.is_dir():
@@ -166,27 +191,29 @@ def build(
             prune(out_path / folder, {out_path / rel for rel in keep})
         manifest.save()
         clock.lap("cross-letter pages")
-        result.rendered, result.up_to_date = passed.letters_rendered, passed.letters_kept
+        result.rendered, result.up_to_date, result.letters = passed.letters_rendered, passed.letters_kept, n
+        result.outputs_rendered = sum(passed.rendered.values())
+        result.outputs_up_to_date = sum(passed.up_to_date.values())
 
         site_warns = sorted(set(passed.warnings_of("site")))
         site_files = len(passed.written["site"]) + len(cross)
         result.outputs.extend(sorted([*passed.written["site"], *cross]))
         result.diagnostics.extend(site_warns)
-        result.steps.append(Step("site", "problems" if site_warns else "ok", f"{site_files} files ({passed.detail('site')}), {_count(site_warns)}"))
+        result.steps.append(Step("site", _status(site_warns), f"{_n(site_files, 'file')} ({_kept(passed, 'site', 'letter page')}), {_count(site_warns)}"))
 
         text_warns = passed.warnings_of("text")
         result.outputs.extend(passed.written["text"])
         result.diagnostics.extend(text_warns)
-        result.steps.append(Step("text", "problems" if text_warns else "ok", f"{len(passed.written['text'])} files ({passed.detail('text')}), {_count(text_warns)}"))
+        result.steps.append(Step("text", _status(text_warns), f"{_n(len(passed.written['text']), 'file')} ({_kept(passed, 'text', 'letter')}), {_count(text_warns)}"))
 
         epub_warns = sorted(set(passed.warnings_of("epub")))
         result.outputs.append(name)
-        result.steps.append(Step("epub", "problems" if epub_warns else "ok", f"{name} ({passed.detail('epub')} chapters), {_count(epub_warns)}"))
+        result.steps.append(Step("epub", _status(epub_warns), f"{name} ({_kept(passed, 'epub', 'chapter')}), {_count(epub_warns)}"))
 
-        step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml")
+        step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml", licence)
         clock.lap("cmif")
         result.steps.append(step)
-        if step.status != "skipped":
+        if step.status not in ("skipped", "errors"):
             result.outputs.append("cmif.xml")
         known = {(d.path, d.code, d.line) for d in result.diagnostics}
         result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
@@ -230,14 +257,17 @@ def summary_table(result: BuildResult) -> Table:
     table.add_column("step")
     table.add_column("status")
     table.add_column("result")
-    style = {"ok": "green", "problems": "yellow", "skipped": "dim"}
+    style = {"ok": "green", "warnings": "yellow", "errors": "red", "skipped": "dim"}
     for s in result.steps:
         table.add_row(s.name, Text(s.status, style=style.get(s.status, "")), Text(s.detail))
+    # the totals add up the rows: outputs are counted per letter output (page, text, chapter), as the rows count them
     totals = (
-        f"{len(result.outputs)} files written ({result.rendered} letters rendered, {result.up_to_date} up to date), "
-        f"{result.errors} errors, {result.warnings} warnings"
+        f"{_n(len(result.outputs), 'file')} written, {_n(result.letters, 'letter')} "
+        f"(letter outputs: {result.outputs_rendered} rendered, {result.outputs_up_to_date} up to date), "
+        f"{_n(result.errors, 'error')}, {_n(result.warnings, 'warning')}"
     )
-    table.add_row("total", Text("errors" if result.errors else "ok", style="red" if result.errors else "green"), Text(totals))
+    status = "errors" if result.errors else "warnings" if result.warnings else "ok"
+    table.add_row("total", Text(status, style=style[status]), Text(totals))
     if result.seconds:
         times = ", ".join(f"{name} {secs:.1f} s" for name, secs in result.seconds.items())
         table.add_row("time", "", Text(times, style="dim"))

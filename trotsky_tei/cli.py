@@ -325,20 +325,32 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
 @click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones (default: <corpus>/templates if present).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate and render in N processes (default: all cores; 1: no worker processes).")
 @click.option("--no-cache", "--full", "no_cache", is_flag=True, help="Render every letter again, even those unchanged since the last build into DIR.")
+@click.option("--licence", metavar="URL", help="The CMIF file's Creative Commons licence when edition.xml states none (as export cmif --licence).")
 @click.pass_context
 def build_cmd(
-    ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None, no_cache: bool
+    ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
+    no_cache: bool, licence: str | None,
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
 
-    The edition is written even when validation finds errors; the exit status is then 1. A rebuild into the same
-    DIR renders only the letters whose file or context changed (DIR/.trotsky-tei-manifest.json records them).
+    The edition is written even when there are errors; the exit status is then 1: an error in validation or in
+    reading a letter, or no Creative Commons licence for the CMIF file (which is then not written). Warnings leave
+    it at 0. A rebuild into the same DIR renders only the letters whose file or context changed
+    (DIR/.trotsky-tei-manifest.json records them).
     """
     from .build import build, summary_table
     from .console import make_console
+    from .errors import UsageError
+    from .render.cmif import cc_licence
 
+    if licence is not None and cc_licence(licence) is None:
+        raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
+                         "e.g. https://creativecommons.org/licenses/by/4.0/")
     console = make_console(stderr=True)
-    result = build(corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache)
+    result = build(
+        corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache,
+        licence=licence,
+    )
     _print_render_diagnostics(console, list(result.diagnostics))
     console.print(summary_table(result))
     ctx.exit(result.exit_code)
