@@ -229,3 +229,24 @@ def test_no_block_inside_phrasing(parts: list[str]) -> None:
     for frag in (epub.body_html, epub.notes_html):
         if frag:
             assert not _blocks_inside_phrasing(etree.fromstring(frag)), frag
+
+
+def test_invalid_date_is_text_without_datetime_and_one_warning_per_value(tmp_path: Path) -> None:
+    """`<time datetime="1929-04-31">` is what the Nu checker rejects: an impossible date stays text, with TT703."""
+    letter = tmp_path / "letter.xml"
+    letter.write_text(LETTER_1929.read_text(encoding="utf-8").replace('when="1929-04-30"', 'when="1929-04-31"'), encoding="utf-8")
+    r = render_path(letter, "both")
+    page = fragment_page(r)
+    assert "1929-04-31" not in page and "30 April 1929" in page  # the text is kept
+    assert '<dd><span>30 April 1929</span></dd>' in r.metadata_html
+    assert [(w.code, w.severity.value) for w in r.warnings] == [("TT703", "warning")]  # once for the value
+    assert "@when='1929-04-31' is not a valid date (day 31 does not exist in April 1929)" in r.warnings[0].message
+    # valid dates HTML has a form for keep their datetime; a real but negative year (HTML has none) does not
+    ok = render_body('<p><date when="1929-02-28">x</date> <date when="1928-02-29">y</date> <date when="-0044-03-15">z</date></p>')
+    assert 'datetime="1929-02-28"' in ok.body_html and 'datetime="1928-02-29"' in ok.body_html
+    assert "-0044" not in ok.body_html and ok.warnings == []
+    bad = render_body('<p><date when="1929-02-29">a</date> <date when="1929-13">b</date> <date when="1929-02-29">c</date></p>')
+    assert "<time" not in bad.body_html
+    assert sorted((w.code, w.message.split(" is")[0]) for w in bad.warnings) == [
+        ("TT703", "@when='1929-02-29'"), ("TT703", "@when='1929-13'")]
+    assert "(2 occurrences, first here)" in next(w.message for w in bad.warnings if "02-29" in w.message)

@@ -13,7 +13,8 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import Letter, Mention
-from ..xmlfile import XML_LANG, line_of, local_name
+from ..rules.dates import check_w3c
+from ..xmlfile import TEI_NS, XML_LANG, line_of, local_name
 from .core import (
     ApparatusEntry,
     Handler,
@@ -42,7 +43,8 @@ RenderMode = str  # "reading" | "diplomatic" | "both"
 PHRASING = frozenset({"p", "span", "a", "em", "i", "b", "u", "sup", "sub", "q", "cite", "time", "ins", "del", "h3", "h4", "small", "abbr", "dfn", "s", "mark", "bdi", "code"})
 # what HTML lets a list hold: anything else the letter puts there goes into the previous item, or before the list
 LIST_CHILDREN = {"ul": ("li",), "ol": ("li",), "dl": ("dt", "dd", "div")}
-_DATE = re.compile(r"^-?\d{4}(-\d{2}(-\d{2})?)?$")
+# what an HTML datetime can say of a TEI @when: a year (positive, four digits), a month or a day
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -67,9 +69,13 @@ def _ref_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
     return {"href": ctx.url_policy(href)}
 
 
+def html_datetime(when: str | None) -> str | None:
+    """`when` as an HTML `datetime`: only a real date (the validator's W3C check, TT301) of a form HTML has."""
+    return when if when and _DATE.match(when) and check_w3c(when) is None else None
+
+
 def _date_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
-    when = el.get("when") or ""
-    return {"datetime": when if _DATE.match(when) else None}
+    return {"datetime": html_datetime(el.get("when"))}
 
 
 def _hi_tag(el: etree._Element) -> str:
@@ -386,9 +392,9 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
                 _mention_html(dd, m, prefixes, ctx)
     if letter.date is not None:
         dd = row("Date")
-        when = letter.date.when or ""
-        t = etree.SubElement(dd, "time" if _DATE.match(when) else "span")
-        if _DATE.match(when):
+        when = html_datetime(letter.date.when)
+        t = etree.SubElement(dd, "time" if when else "span")
+        if when:
             t.set("datetime", when)
         t.text = letter.date.display
     for term, place in (("Place", letter.place_sent), ("Received at", letter.place_received)):
@@ -486,6 +492,31 @@ def lang_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
     return sorted(out)
 
 
+def date_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) -> list[Diagnostic]:
+    """TT703, once per letter and value: a `@when` that is no real date, shown as text without `<time datetime>`.
+
+    The values are those the page shows: the letter's date (metadata block) and each `date` of its text.
+    """
+    root = tree.getroot()
+    shown: list[tuple[str, etree._Element | None]] = []
+    if letter.date is not None and letter.date.when:
+        header = root.find(f"{{{TEI_NS}}}teiHeader")
+        dated = header.iter(f"{{{TEI_NS}}}date") if header is not None else iter(())
+        shown.append((letter.date.when, next((d for d in dated if d.get("when") == letter.date.when), None)))
+    shown += [(el.get("when", ""), el) for top in text_elements(tree) for el in top.iter(f"{{{TEI_NS}}}date")]
+    lines: dict[str, list[int]] = {}
+    for value, el in shown:
+        if value and check_w3c(value) is not None:
+            lines.setdefault(value, []).append(line_of(el) if el is not None else 0)
+    out = []
+    for value, where in lines.items():
+        count = f" ({len(where)} occurrences, first here)" if len(where) > 1 else ""
+        message = (f"@when='{value}' is not a valid date ({check_w3c(value)}){count}: "
+                   "its text is shown without <time datetime>")
+        out.append(Diagnostic(ctx.path, min(where), 0, Severity.WARNING, "TT703", "html-invalid-date", message))
+    return sorted(out)
+
+
 def _walk(tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
     writer = HtmlWriter(ctx, mode, id_prefix)
     walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree))
@@ -524,7 +555,7 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
         body_html=_serialize(body, ctx),
         notes_html=_serialize(notes_element(notes, ctx), ctx) if notes else "",
         apparatus_html=_serialize(apparatus_element(apparatus, ctx), ctx) if apparatus else "",
-        warnings=sorted([*warnings, *lang_warnings(tree, letter, ctx)]),
+        warnings=sorted([*warnings, *lang_warnings(tree, letter, ctx), *date_warnings(tree, letter, ctx)]),
         note_count=len(notes),
         apparatus_count=len(apparatus),
     )
