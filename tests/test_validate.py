@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -229,3 +231,107 @@ def test_rules_command_table_and_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert {"TT000", "TT100", "TT201", "TT202", "TT203", "TT301", "TT302", "TT303", "TT401", "TT402", "TT403", "TT501"} <= set(codes)
     for r in doc["rules"]:
         assert set(r) == {"code", "name", "source", "applies_to", "doc"} and r["doc"]
+
+
+# --- checks across files, registry paths, --registry, codes of other commands ------------------------------
+
+
+def _corpus_copy(tmp_path: Path) -> Path:
+    corpus = REPO / "corpus"
+    if not any(corpus.glob("letters/*.xml")):
+        pytest.skip("no corpus letters yet")
+    shutil.copytree(corpus, tmp_path / "c")
+    return tmp_path / "c"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_two_letters_with_one_id_are_tt204_on_the_later_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    corpus = _corpus_copy(tmp_path)
+    letter = sorted((corpus / "letters").glob("*.xml"))[0]
+    shutil.copy(letter, corpus / "letters" / "zz-copy.xml")
+    shutil.copy(letter, corpus / "letters" / "zzz-copy.xml")
+    monkeypatch.chdir(tmp_path)
+    rc, doc = run_json(capsys, "--jobs", jobs, "c")
+    assert rc == 1
+    dups = [d for d in doc["diagnostics"] if d["code"] == "TT204"]
+    first = f"c/letters/{letter.name}"
+    assert [(d["path"], d["line"], d["severity"], d["name"]) for d in dups] == [
+        ("c/letters/zz-copy.xml", 2, "error", "duplicate-letter-id"),
+        ("c/letters/zzz-copy.xml", 2, "error", "duplicate-letter-id"),
+    ]
+    assert all(f"already the id of {first}:2" in d["message"] for d in dups)
+    assert {d["code"] for d in doc["diagnostics"]} == {"TT204"}
+    rc, doc = run_json(capsys, "--jobs", jobs, "--ignore", "TT204", "c")
+    assert (rc, doc["diagnostics"]) == (0, [])
+
+
+def test_a_letter_named_twice_is_not_a_duplicate(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, doc = run_json(capsys, "--select", "TT204", str(GOOD), str(GOOD), str(RULES / "letters"))
+    assert (rc, doc["diagnostics"]) == (0, [])
+
+
+def test_a_repeated_registry_id_is_reported_once_with_the_path_as_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus_copy(tmp_path)
+    persons = corpus / "registry" / "persons.xml"
+    ids = re.findall(r'<person xml:id="([^"]+)"', persons.read_text(encoding="utf-8"))
+    persons.write_text(persons.read_text(encoding="utf-8").replace(f'xml:id="{ids[-1]}"', f'xml:id="{ids[-2]}"'), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    rc, doc = run_json(capsys, "--select", "TT2,TT6", "c")
+    assert rc == 1
+    repeats = [d for d in doc["diagnostics"] if ids[-2] in d["message"] and d["code"] in ("TT201", "TT601")]
+    assert [(d["code"], d["path"]) for d in repeats] == [("TT201", "c/registry/persons.xml")]
+    # with only the letters checked, the registry is still loaded: TT601 reports the repeat, with a relative path
+    rc, doc = run_json(capsys, "--select", "TT601", "c/letters")
+    assert [(d["code"], d["path"]) for d in doc["diagnostics"]] == [("TT601", "c/registry/persons.xml")]
+    assert "already used at c/registry/persons.xml:" in doc["diagnostics"][0]["message"]
+
+
+def test_an_id_in_two_registry_files_is_tt601_with_relative_paths(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = _corpus_copy(tmp_path)
+    persons, places = corpus / "registry" / "persons.xml", corpus / "registry" / "places.xml"
+    person = re.findall(r'<person xml:id="([^"]+)"', persons.read_text(encoding="utf-8"))[0]
+    text = places.read_text(encoding="utf-8")
+    place = re.findall(r'<place xml:id="([^"]+)"', text)[0]
+    places.write_text(text.replace(f'xml:id="{place}"', f'xml:id="{person}"', 1), encoding="utf-8")
+    monkeypatch.chdir(corpus / "letters")
+    rc, doc = run_json(capsys, "--select", "TT201,TT601", "..")
+    assert rc == 1
+    assert [(d["code"], d["path"]) for d in doc["diagnostics"]] == [("TT601", "../registry/places.xml")]
+    assert f"'{person}' is already used at ../registry/persons.xml:" in doc["diagnostics"][0]["message"]
+
+
+def test_a_registry_option_that_is_not_a_folder_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rc, out, err = run(capsys, "validate", "--registry", str(tmp_path / "nope"), str(GOOD))
+    assert (rc, out) == (2, "")
+    assert f"--registry {tmp_path / 'nope'}: not a folder" in err
+    with pytest.raises(UsageError):
+        validate_paths([str(GOOD)], ValidateOptions(registry_dir=str(GOOD)))
+
+
+def test_rules_lists_the_codes_of_other_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {r["code"]: r for r in rule_table()}
+    assert {"TT204", "TT701", "TT702", "TT720", "TT721", "TT722", *(f"TT80{i}" for i in range(1, 9))} <= set(rows)
+    assert rows["TT805"]["source"] == "link" and rows["TT805"]["name"] == "unlinked-name"
+    assert rows["TT701"]["source"] == "export" and rows["TT720"]["source"] == "cmif"
+    assert rows["TT204"]["source"] == "corpus" and rows["TT204"]["applies_to"] == ["letter"]
+    rc, doc = run_json(capsys, "--select", "TT805", str(GOOD))
+    assert (rc, doc["diagnostics"]) == (0, [])
+
+
+def test_every_code_the_package_prints_is_listed_by_rules() -> None:
+    """A code literal anywhere in trotsky_tei/ ("TT805") must be in `trotsky-tei rules` (with the name used there)."""
+    rows = {r["code"]: r["name"] for r in rule_table()}
+    for source in sorted((REPO / "trotsky_tei").rglob("*.py")):
+        text = source.read_text(encoding="utf-8")
+        for code in re.findall(r'"(TT\d{3})"', text):
+            assert code in rows, f"{source.relative_to(REPO)} uses {code}, which `trotsky-tei rules` does not list"
+        for code, name in re.findall(r'"(TT\d{3})",\s*"([a-z-]+)"', text):
+            assert name in (rows[code], "more-schema-errors"), f"{source.relative_to(REPO)}: {code} is named {name!r}, rules says {rows[code]!r}"

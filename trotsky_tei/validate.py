@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from .parallel import process_context
 from .reader import REGISTRY_DIR, discover, find_corpus_root, read
 from .registry import Registry, load_registry
 from .rules import Rule, RuleContext, all_rules
+from .xmlfile import XML_ID, line_of
 
 SCHEMA_CODE = "TT100"
 DEFAULT_MAX_SCHEMA_ERRORS = 20
@@ -31,7 +34,10 @@ class Check:
     name: str
     doc: str
     source: str
+    applies_to: tuple[str, ...] = ()  # document kinds; empty: all files
 
+
+DUPLICATE_LETTER_ID = "TT204"
 
 BUILTIN_CHECKS: tuple[Check, ...] = (
     Check("TT000", "unreadable", "A path that does not exist, or a file that cannot be read.", "input"),
@@ -43,7 +49,31 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     Check("TT006", "no-xml-files", "A folder given on the command line that holds no *.xml file.", "input"),
     Check("TT099", "internal-error", "A check crashed on this file (a bug: please report it).", "input"),
     Check(SCHEMA_CODE, "schema", "The file does not validate against the RELAX NG schema.", "schema"),
-    Check("TT601", "duplicate-registry-id", "An id used by two registry entries.", "registry"),
+    Check(
+        DUPLICATE_LETTER_ID, "duplicate-letter-id",
+        "A letter whose TEI/@xml:id another letter of the same run already has (reported on the later file).",
+        "corpus", ("letter",),
+    ),
+    Check("TT601", "duplicate-registry-id", "An id used by entries of two registry files (within one file: TT201).", "registry"),
+)
+
+# codes that other commands print (validate never does): listed by `trotsky-tei rules`, accepted by --select/--ignore
+OTHER_COMMANDS_CHECKS: tuple[Check, ...] = (
+    Check("TT701", "unknown-element", "Warning: an element the text/HTML/EPUB export has no handler for; its content is rendered as plain text.", "export", ("letter",)),
+    Check("TT702", "html-lang", "Warning: an xml:lang the HTML lang attribute cannot carry (not a registered BCP 47 tag): left out or shortened.", "export", ("letter",)),
+    Check("TT703", "html-invalid-date", "Warning: a @when the HTML page shows that is no real date; its text is shown without <time datetime>.", "export", ("letter",)),
+    Check("TT720", "cmif-incomplete-letter", "Warning: a letter with no sent or no received action CMIF can hold (a name, a place or a W3C date); left out of the CMIF file.", "cmif", ("letter",)),
+    Check("TT721", "cmif-licence", "No Creative Commons licence for the CMIF file from the options or the edition (CMIF requires one).", "cmif", ("edition",)),
+    Check("TT722", "cmif-no-editor", "Warning: the edition names no editor for the CMIF file.", "cmif", ("edition",)),
+    Check("TT723", "cmif-invalid-date", "Warning: a correspAction date attribute that is not a valid W3C date; left out of the CMIF file.", "cmif", ("letter",)),
+    Check("TT801", "unresolved-correspondent", "A correspondent (correspAction name) that does not resolve to a registry entry.", "link", ("letter",)),
+    Check("TT802", "broken-registry-pointer", "A name whose pointer leads into a registry file, but there is no such entry there.", "link", ("letter",)),
+    Check("TT803", "ambiguous-name", "A name without @ref that several registry entries fit (listed, never guessed).", "link", ("letter",)),
+    Check("TT804", "name-not-in-registry", "A name without @ref that no registry entry fits.", "link", ("letter",)),
+    Check("TT805", "unlinked-name", "A name without @ref that exactly one registry entry fits (`link --write` adds it).", "link", ("letter",)),
+    Check("TT806", "name-differs-from-entry", "Info: a linked name whose text fits none of its entry's names.", "link", ("letter",)),
+    Check("TT807", "external-pointer", "Info: a name whose pointer leads outside the registry (another edition, an id in the letter, a @key).", "link", ("letter",)),
+    Check("TT808", "cannot-write", "`link --write` could not edit a file losslessly; it is left as it was.", "link", ("letter",)),
 )
 
 
@@ -97,8 +127,9 @@ class ValidationResult:
 
 
 def known_codes() -> list[str]:
-    """Every code a diagnostic can carry: built-in checks and registered rules."""
-    return sorted({c.code for c in BUILTIN_CHECKS} | {r.code for r in all_rules()})
+    """Every code a diagnostic can carry: built-in checks, registered rules, and the codes of other commands."""
+    checks = (*BUILTIN_CHECKS, *OTHER_COMMANDS_CHECKS)
+    return sorted({c.code for c in checks} | {r.code for r in all_rules()})
 
 
 def parse_codes(values: Iterable[str]) -> tuple[str, ...]:
@@ -157,12 +188,14 @@ class _State:
         self.today = options.today or _dt.date.today().isoformat()
 
     def registry_dir(self, path: str) -> str | None:
+        """--registry as given, else <corpus root>/registry: relative (to the working folder) when `path` is."""
         if self.options.registry_dir is not None:
             return self.options.registry_dir
         root = find_corpus_root(path)
         if root is None or not (root / REGISTRY_DIR).is_dir():
             return None
-        return str(root / REGISTRY_DIR)
+        folder = root / REGISTRY_DIR
+        return str(folder) if Path(path).is_absolute() else os.path.relpath(folder)
 
     def registry(self, folder: str | None) -> tuple[Registry, list[Diagnostic]]:
         key = folder or ""
@@ -179,9 +212,12 @@ def _init_worker(options: ValidateOptions) -> None:
     _WORKER = _State(options)  # with fork the compiled schema is inherited; otherwise compiled here, once
 
 
-def _check_in_worker(path: str) -> list[Diagnostic]:
+LetterId = tuple[str, int]  # a letter's TEI/@xml:id and the line of its TEI element
+
+
+def _check_in_worker(path: str) -> tuple[list[Diagnostic], LetterId | None]:
     assert _WORKER is not None
-    return check_file(path, _WORKER)
+    return _check(path, _WORKER)
 
 
 def _internal(path: str, what: str, exc: BaseException) -> Diagnostic:
@@ -190,14 +226,22 @@ def _internal(path: str, what: str, exc: BaseException) -> Diagnostic:
 
 def check_file(path: str, state: _State) -> list[Diagnostic]:
     """All diagnostics for one file: reading, schema (capped), then each selected rule; never raises."""
+    return _check(path, state)[0]
+
+
+def _check(path: str, state: _State) -> tuple[list[Diagnostic], LetterId | None]:
+    """check_file's diagnostics, and the letter's id for the checks across files (None: not a letter, or no id)."""
     try:
         lf = read(path)
     except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the other files
-        return [_internal(path, "reading", exc)]
+        return [_internal(path, "reading", exc)], None
     diags = list(lf.parsed.diagnostics)
     tree = lf.parsed.tree
     if tree is None:
-        return diags
+        return diags, None
+    root = tree.getroot()
+    letter_id = root.get(XML_ID) if lf.kind == "letter" else None
+    found: LetterId | None = (letter_id.strip(), line_of(root)) if letter_id and letter_id.strip() else None
     if state.schema is not None:
         try:
             diags.extend(state.schema.validate(tree, path))
@@ -210,7 +254,37 @@ def check_file(path: str, state: _State) -> list[Diagnostic]:
             diags.extend(r.check(ctx))
         except Exception as exc:  # noqa: BLE001
             diags.append(_internal(path, f"rule {r.code} {r.name}", exc))
-    return diags
+    return diags, found
+
+
+def duplicate_letter_ids(found: Sequence[tuple[str, LetterId | None]]) -> list[Diagnostic]:
+    """TT204 for each letter whose id an earlier letter (in the order given) already has, naming the first one."""
+    first: dict[str, tuple[str, int]] = {}
+    out: list[Diagnostic] = []
+    for path, ident in found:
+        if ident is None:
+            continue
+        value, line = ident
+        if value in first:
+            where, where_line = first[value]
+            out.append(
+                Diagnostic(
+                    path, line, 1 if line else 0, Severity.ERROR, DUPLICATE_LETTER_ID, "duplicate-letter-id",
+                    f"letter id '{value}' (TEI/@xml:id) is already the id of {where}:{where_line}; each letter needs its own",
+                )
+            )
+        else:
+            first[value] = (path, line)
+    return out
+
+
+def _within_one_file(d: Diagnostic) -> bool:
+    """A TT601 whose first entry is in the same file: TT201 duplicate-id reports it already."""
+    m = _TT601_AT.search(d.message)
+    return d.code == "TT601" and m is not None and m.group(1) == d.path
+
+
+_TT601_AT = re.compile(r"is already used at (.+):\d+$")
 
 
 def _order(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -243,6 +317,8 @@ def _jobs(options: ValidateOptions, n_files: int) -> int:
 def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None) -> ValidationResult:
     """Validate files and folders; bad input becomes diagnostics, a bad --schema raises SchemaError (exit 2)."""
     options = options or ValidateOptions()
+    if options.registry_dir is not None and not Path(options.registry_dir).is_dir():
+        raise UsageError(f"--registry {options.registry_dir}: not a folder")
     files, missing = discover(list(paths))
     lead = list(missing)
     for raw in paths:
@@ -251,10 +327,17 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
             lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
     state = _State(options)  # compiles the schema here first, so a bad --schema fails before any work
     per_file: dict[str, list[Diagnostic]] = {f: [] for f in files}
+    as_given = {os.path.realpath(f): f for f in files}  # a registry file is reported under the path the user gave
     extra: list[Diagnostic] = []
     for folder in dict.fromkeys(state.registry_dir(f) for f in files):
         for d in state.registry(folder)[1]:
-            per_file.get(d.path, extra).append(d)
+            given = as_given.get(os.path.realpath(d.path))
+            if given is not None and _within_one_file(d) and options.wants("TT201"):
+                continue  # the registry file is checked, so TT201 reports this repeat
+            if given is not None:
+                per_file[given].append(dataclasses.replace(d, path=given))
+            else:
+                extra.append(d)
     jobs = _jobs(options, len(files))
     if jobs > 1:
         chunk = max(1, len(files) // (jobs * 4))
@@ -263,9 +346,11 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
         ) as pool:
             results = list(pool.map(_check_in_worker, files, chunksize=chunk))
     else:
-        results = [check_file(f, state) for f in files]
-    for f, diags in zip(files, results, strict=True):
+        results = [_check(f, state) for f in files]
+    for f, (diags, _) in zip(files, results, strict=True):
         per_file[f].extend(diags)
+    for d in duplicate_letter_ids([(f, ident) for f, (_, ident) in zip(files, results, strict=True)]):
+        per_file[d.path].append(d)
     ordered: list[Diagnostic] = [d for d in _order(lead) if options.wants(d.code)]
     counts = {"errors": 0, "warnings": 0, "infos": 0}
     for d in ordered:
@@ -285,8 +370,8 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
 def rule_table() -> list[dict[str, Any]]:
     """Every check and rule as rows {code, name, source, applies_to, doc}, sorted by code."""
     rows: dict[str, dict[str, Any]] = {}
-    for c in BUILTIN_CHECKS:
-        rows[c.code] = {"code": c.code, "name": c.name, "source": c.source, "applies_to": [], "doc": c.doc}
+    for c in (*BUILTIN_CHECKS, *OTHER_COMMANDS_CHECKS):
+        rows[c.code] = {"code": c.code, "name": c.name, "source": c.source, "applies_to": list(c.applies_to), "doc": c.doc}
     for r in all_rules():
         rows[r.code] = {"code": r.code, "name": r.name, "source": "rule", "applies_to": list(r.kinds), "doc": r.doc}
     return [rows[k] for k in sorted(rows)]
