@@ -28,6 +28,8 @@ class Registry:
     entries: dict[str, Entity] = field(default_factory=dict)
     prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # prefix -> [(matchPattern, replacementPattern)]
     files: list[str] = field(default_factory=list)
+    # (path, line) of TT601 repeats whose first entry is in the same file (rule TT201 also sees those)
+    repeats_within_file: set[tuple[str, int]] = field(default_factory=set)
 
     def __contains__(self, entry_id: str) -> bool:
         return entry_id in self.entries
@@ -183,6 +185,8 @@ def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]
             ent = _entity(el, kind, sp)
             if ent.id in reg.entries:
                 other = reg.entries[ent.id]
+                if other.path == sp:
+                    reg.repeats_within_file.add((sp, ent.line))
                 diags.append(
                     Diagnostic(
                         sp, ent.line, 1, Severity.ERROR, "TT601", "duplicate-registry-id",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
-import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -278,15 +277,6 @@ def duplicate_letter_ids(found: Sequence[tuple[str, LetterId | None]]) -> list[D
     return out
 
 
-def _within_one_file(d: Diagnostic) -> bool:
-    """A TT601 whose first entry is in the same file: TT201 duplicate-id reports it already."""
-    m = _TT601_AT.search(d.message)
-    return d.code == "TT601" and m is not None and m.group(1) == d.path
-
-
-_TT601_AT = re.compile(r"is already used at (.+):\d+$")
-
-
 def _order(diags: list[Diagnostic]) -> list[Diagnostic]:
     """Sort one file's diagnostics by position and drop exact duplicates."""
     return sorted(set(diags), key=lambda d: (d.line, d.column, d.code, d.message, d.severity.value))
@@ -330,9 +320,11 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     as_given = {os.path.realpath(f): f for f in files}  # a registry file is reported under the path the user gave
     extra: list[Diagnostic] = []
     for folder in dict.fromkeys(state.registry_dir(f) for f in files):
-        for d in state.registry(folder)[1]:
+        registry, registry_diags = state.registry(folder)
+        for d in registry_diags:
             given = as_given.get(os.path.realpath(d.path))
-            if given is not None and _within_one_file(d) and options.wants("TT201"):
+            within_file = d.code == "TT601" and (d.path, d.line) in registry.repeats_within_file
+            if given is not None and within_file and options.wants("TT201"):
                 continue  # the registry file is checked, so TT201 reports this repeat
             if given is not None:
                 per_file[given].append(dataclasses.replace(d, path=given))
