@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
+import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -245,3 +249,46 @@ def test_link_write_adds_msidentifier(tmp_path, capsys):
     assert main(["link", str(path), "--write"]) == 0
     assert path.read_bytes() == after
     assert "TT503" not in capsys.readouterr().out
+
+
+LETTER_1929 = Path(__file__).resolve().parents[1] / "corpus" / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
+
+
+def test_inferred_parts_are_carried_and_said(registry):
+    """`<collection cert="medium">` (the editors infer the collection) is never shown as plain fact."""
+    from trotsky_tei.callnumbers import certainty_note, with_certainty
+    from trotsky_tei.model import CallNumber
+
+    tree = parse_file(LETTER_1929).tree
+    [(cn, _el)] = structured_call_numbers(tree, registry)
+    assert cn.collection == "MS Russ 13.1" and cn.certainty == (("collection", "medium"),) and cn.cert is None
+    assert certainty_note(cn) == "collection inferred, certainty: medium"
+    plain = CallNumber("Houghton Library", "10708", "MS Russ 13.1")  # as a reader without the registry gives it
+    assert with_certainty((plain,), tree)[0].certainty == (("collection", "medium"),)
+    assert certainty_note(replace(cn, certainty=(("collection", "low"), ("idno", "low"), ("repository", "high")))) == (
+        "collection and item number inferred, certainty: low; repository inferred, certainty: high")
+    assert certainty_note(replace(cn, certainty=())) is None
+    # the structured fixture states everything as fact: nothing to say
+    [(sure, _el)] = structured_call_numbers(parse_file(DATA / "letters" / "structured.xml").tree, registry)
+    assert sure.certainty == () and certainty_note(sure) is None
+
+
+def test_inferred_collection_in_text_html_and_index(tmp_path, capsys):
+    from trotsky_tei.cli import main
+
+    assert main(["export", "text", str(LETTER_1929), "-o", "-"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Call number: Houghton Library, MS Russ 13.1 (10708) (collection inferred, certainty: medium)" in out
+    assert main(["export", "html", str(LETTER_1929), "-o", str(tmp_path / "site"), "--jobs", "1"]) == 0
+    page = (tmp_path / "site" / "letters" / "letter-1929-04-30-trotsky-to-van-overstraeten.html").read_text(encoding="utf-8")
+    assert '(10708)</a> <span class="certainty">(collection inferred, certainty: medium)</span>' in page
+    capsys.readouterr()
+    assert main(["index", str(LETTER_1929), "--format", "json", "--what", "concordance"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)["concordance"]
+    assert entry["certainty"] == {"collection": "medium"}
+    assert main(["index", str(LETTER_1929), "--format", "csv", "--what", "concordance"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert row["certainty"] == "collection inferred, certainty: medium"
+    assert main(["index", str(LETTER_1929), "--what", "concordance"]) == 0
+    table = capsys.readouterr().out  # the cell is folded over lines
+    assert "inferred" in table and "certainty:" in table and "medium" in table

@@ -244,6 +244,7 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
     idno = text_of(idno_el)
     coll = text_of(ms.find("tei:collection", NS)) or None
     explicit_url = idno_el.get("source") or ms.get("source")  # a link the encoder gave wins over none
+    certainty = _certainty(repo_el, ms.find("tei:collection", NS), idno_el)
     form = form_for(registry, forms, text_of(repo_el), repo_el.get("ref") if repo_el is not None else None)
     if form is None:
         return CallNumber(
@@ -255,13 +256,65 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
             country=text_of(ms.find("tei:country", NS)) or None,
             cert=idno_el.get("cert"),
             url=explicit_url,
+            certainty=certainty,
         )
     if coll is None:  # the whole reference may stand in idno: "bMS Russ 13.1 (10708)"
         whole = parse_reference(idno, (form,))
         if whole is not None:
-            return replace(whole, cert=idno_el.get("cert"), url=whole.url or explicit_url)
+            return replace(whole, cert=idno_el.get("cert"), url=whole.url or explicit_url, certainty=certainty)
     cn = make_call_number(form, idno, coll)
-    return replace(cn, cert=idno_el.get("cert"), url=cn.url or explicit_url)
+    return replace(cn, cert=idno_el.get("cert"), url=cn.url or explicit_url, certainty=certainty)
+
+
+CERTAIN_PARTS = {"repository": "repository", "collection": "collection", "idno": "item number"}
+
+
+def _certainty(*elements: etree._Element | None) -> tuple[tuple[str, str], ...]:
+    """(part, @cert) of each `repository`, `collection`, `idno` of an msIdentifier that carries a `@cert`."""
+    out = []
+    for el in elements:
+        cert = " ".join((el.get("cert") or "").split()) if el is not None else ""
+        if el is not None and cert:
+            out.append((local_name(el), cert))
+    return tuple(out)
+
+
+def with_certainty(call_numbers: tuple[CallNumber, ...], tree: etree._ElementTree) -> tuple[CallNumber, ...]:
+    """The call numbers, each with the `certainty` of its `msIdentifier` in `tree` where it does not carry it yet.
+
+    A letter read without the registry has call numbers that only repeat the header's text; this finds each one's
+    `msIdentifier` (by item number and collection as written) so an inferred part is still said to be inferred.
+    """
+    def key(text: str | None) -> str:
+        return _squash(text or "").casefold()
+
+    marked = []
+    for ms in tree.getroot().iter(f"{{{NS['tei']}}}msIdentifier"):
+        idno_el = ms.find("tei:idno", NS)
+        certainty = _certainty(ms.find("tei:repository", NS), ms.find("tei:collection", NS), idno_el)
+        if certainty:
+            marked.append((key(text_of(idno_el)), key(text_of(ms.find("tei:collection", NS))), certainty))
+    out = []
+    for cn in call_numbers:
+        if not cn.certainty:
+            found = next((c for i, coll, c in marked if i == key(cn.idno) and coll in ("", key(cn.collection))), ())
+            cn = replace(cn, certainty=found) if found else cn
+        out.append(cn)
+    return tuple(out)
+
+
+def certainty_note(cn: CallNumber) -> str | None:
+    """What a reader must know of an inferred call number: "collection inferred, certainty: medium"; None if nothing.
+
+    From the parts the encoder marked with `@cert` (a repository, collection or item number the sources do not give
+    but the editors infer); parts of the same certainty are named together.
+    """
+    by_cert: dict[str, list[str]] = {}
+    for part, cert in cn.certainty:
+        by_cert.setdefault(cert, []).append(CERTAIN_PARTS.get(part, part))
+    if not by_cert:
+        return f"item number inferred, certainty: {cn.cert}" if cn.cert else None
+    return "; ".join(f"{' and '.join(parts)} inferred, certainty: {cert}" for cert, parts in by_cert.items())
 
 
 def structured_call_numbers(tree: etree._ElementTree, registry: Registry) -> list[tuple[CallNumber, etree._Element]]:

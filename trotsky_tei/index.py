@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .callnumbers import prose_references, same_item, structured_call_numbers
+from .callnumbers import certainty_note, prose_references, same_item, structured_call_numbers
 from .errors import Diagnostic
 from .model import CallNumber, Letter, Mention
 from .reader import REGISTRY_DIR, discover, find_corpus_root, read
@@ -82,6 +82,7 @@ class ConcordanceEntry:
             "item": cn.item,
             "item_end": cn.item_end,
             "asterisk": cn.asterisk,
+            "certainty": dict(cn.certainty),  # {part: @cert} of the parts the encoder infers, e.g. {"collection": "medium"}
             "url": cn.url,
             "source": self.source,
             "letter": self.letter.as_dict(),
@@ -200,7 +201,7 @@ def to_json(index: Index, what: str = "all") -> str:
 
 CORRESPONDENT_FIELDS = ["key", "label", "kind", "link", "role", "letter_id", "date", "title", "path"]
 CONCORDANCE_FIELDS = ["call_number", "repository", "repository_id", "collection", "idno", "asterisk", "url", "source",
-                      "letter_id", "date", "title", "path"]
+                      "letter_id", "date", "title", "path", "certainty"]
 
 
 def to_csv(index: Index, what: str) -> str:
@@ -219,7 +220,8 @@ def to_csv(index: Index, what: str) -> str:
         for e in index.concordance:
             cn, r = e.call_number, e.letter
             w.writerow([e.label, cn.repository, cn.repository_id or "", cn.collection or "", cn.idno,
-                        "yes" if cn.asterisk else "", cn.url or "", e.source, r.id, r.date, r.title, r.path])
+                        "yes" if cn.asterisk else "", cn.url or "", e.source, r.id, r.date, r.title, r.path,
+                        certainty_note(cn) or ""])
     return buf.getvalue()
 
 
@@ -242,7 +244,8 @@ def print_index(console: Console, index: Index, what: str = "all") -> None:
         for col in ("Call number", "Letter", "Date", "Recorded in", "Finding aid"):
             t.add_column(col, overflow="fold")
         for e in index.concordance:
-            t.add_row(e.label, e.letter.id, e.letter.date, e.source, e.call_number.url or "")
+            note = certainty_note(e.call_number)  # an inferred part is said so, never shown as plain fact
+            t.add_row(f"{e.label} ({note})" if note else e.label, e.letter.id, e.letter.date, e.source, e.call_number.url or "")
         console.print(t)
     s = index.summary()
     console.print(

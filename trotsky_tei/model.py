@@ -66,6 +66,9 @@ class CallNumber:
     item_end: str | None = None  # last item of a range ("7710-7740" -> "7740")
     asterisk: bool = False  # an item number carries an asterisk ("7710*")
     location: str | None = None  # a location prefix written before the collection ("bMS")
+    # the encoder's @cert on parts of the reference: (part, cert), part "repository" | "collection" | "idno";
+    # e.g. (("collection", "medium"),) for an inferred collection. `cert` stays the idno's, as before.
+    certainty: tuple[tuple[str, str], ...] = ()
 
     @property
     def display(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, Severity
 from ..model import Letter, Mention
 from ..rules.dates import check_w3c
@@ -404,15 +405,17 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
         row("Languages").text = ", ".join(label or ident for ident, label in letter.languages)
     for src in source_texts(tree):
         row("Source").text = src
-    for cn in letter.call_numbers:
+    for cn in with_certainty(letter.call_numbers, tree):
         dd = row("Call number")
         url = ctx.url_policy(ctx.call_number_url(cn))
         node = etree.SubElement(dd, "a" if url else "span", {"class": "call-number"})
         if url:
             node.set("href", url)
         node.text = cn.display
-        if cn.cert:
-            _tail(dd, f" (certainty: {cn.cert})")
+        note = certainty_note(cn)
+        if note:  # an inferred part is said so, never shown as plain fact
+            _tail(dd, " ")
+            etree.SubElement(dd, "span", {"class": "certainty"}).text = f"({note})"
     return dl
 
 

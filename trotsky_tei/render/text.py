@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
 
+from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
 from ..model import Letter
 from ..reader import discover, read
@@ -231,7 +233,8 @@ def _header(letter: Letter, sources: list[str], width: int) -> str:
     for src in sources:
         rows.append(("Source", src))
     for cn in letter.call_numbers:
-        rows.append(("Call number", cn.display))
+        note = certainty_note(cn)  # an inferred part is said so, never shown as plain fact
+        rows.append(("Call number", f"{cn.display} ({note})" if note else cn.display))
     title = fold(letter.title)
     lines = textwrap.wrap(title, width=max(width, 20), break_long_words=False, break_on_hyphens=False) or [letter.id]
     out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), max(width, 20))]
@@ -260,6 +263,7 @@ def render_letter_text(
     """The letter as plain text: header, text, notes, apparatus; and the render warnings (TT701)."""
     walker = Walker(text_table(mode), TextWriter(mode), ctx, mode, format_name="text", sigla=witness_sigla(tree))
     result = walker.walk(text_elements(tree))
+    letter = replace(letter, call_numbers=with_certainty(letter.call_numbers, tree))
     parts = [_header(letter, source_texts(tree), width)]
     body = result.body if isinstance(result.body, list) else []
     parts.append(format_blocks(body, width) if body else "")
