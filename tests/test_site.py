@@ -232,7 +232,9 @@ def test_corpus_call_number_links_to_the_finding_aid(tmp_path: Path) -> None:
     letter_page = next((tmp_path / "site" / "letters").glob("*1929-04-30*.html")).read_text(encoding="utf-8")
     assert re.search(aid + r'[^>]*>Houghton Library, MS Russ 13\.1 \(10708\)</a>', letter_page)
     for rel in ("index.html", "concordance.html"):
-        assert aid in (tmp_path / "site" / rel).read_text(encoding="utf-8")
+        page_text = (tmp_path / "site" / rel).read_text(encoding="utf-8")
+        assert aid in page_text
+        assert "(collection inferred, certainty: medium)" in page_text  # the encoder's @cert is said, not hidden
 
 
 def test_page_lang_is_always_a_registered_tag(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from .console import count
 from .errors import Diagnostic, SchemaError, Severity, UsageError
 from .render.collect import EditionData, LetterInfo, collect, slugify
 from .render.epub_stream import write_epub_stream
@@ -63,14 +64,10 @@ class BuildResult:
         return 1 if self.errors else 0
 
 
-def _n(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
 def _count(diags: list[Diagnostic]) -> str:
     e = sum(1 for d in diags if d.severity is Severity.ERROR)
     w = sum(1 for d in diags if d.severity is Severity.WARNING)
-    return f"{_n(e, 'error')}, {_n(w, 'warning')}"
+    return f"{count(e, 'error')}, {count(w, 'warning')}"
 
 
 def _status(diags: list[Diagnostic]) -> str:
@@ -83,7 +80,7 @@ def _status(diags: list[Diagnostic]) -> str:
 def _kept(passed: PassResult, fmt: str, what: str, plural: str | None = None) -> str:
     """'2 chapters: 1 rendered, 1 up to date'."""
     r, u = passed.rendered.get(fmt, 0), passed.up_to_date.get(fmt, 0)
-    return f"{_n(r + u, what, plural)}: {r} rendered, {u} up to date"
+    return f"{count(r + u, what, plural)}: {r} rendered, {u} up to date"
 
 
 @contextmanager
@@ -106,7 +103,7 @@ def _validate(corpus: Path, jobs: int | None) -> tuple[list[Diagnostic], Step]:
         return [], Step("validate", "skipped", f"schema not available: {exc}")
     diags = list(result.diagnostics)
     s = result.summary()
-    return diags, Step("validate", _status(diags), f"{_n(s['files'], 'file')}: {_count(diags)}")
+    return diags, Step("validate", _status(diags), f"{count(s['files'], 'file')}: {_count(diags)}")
 
 
 def _link(corpus: Path) -> Step:
@@ -199,12 +196,12 @@ def build(
         site_files = len(passed.written["site"]) + len(cross)
         result.outputs.extend(sorted([*passed.written["site"], *cross]))
         result.diagnostics.extend(site_warns)
-        result.steps.append(Step("site", _status(site_warns), f"{_n(site_files, 'file')} ({_kept(passed, 'site', 'letter page')}), {_count(site_warns)}"))
+        result.steps.append(Step("site", _status(site_warns), f"{count(site_files, 'file')} ({_kept(passed, 'site', 'letter page')}), {_count(site_warns)}"))
 
         text_warns = passed.warnings_of("text")
         result.outputs.extend(passed.written["text"])
         result.diagnostics.extend(text_warns)
-        result.steps.append(Step("text", _status(text_warns), f"{_n(len(passed.written['text']), 'file')} ({_kept(passed, 'text', 'letter')}), {_count(text_warns)}"))
+        result.steps.append(Step("text", _status(text_warns), f"{count(len(passed.written['text']), 'file')} ({_kept(passed, 'text', 'letter')}), {_count(text_warns)}"))
 
         epub_warns = sorted(set(passed.warnings_of("epub")))
         result.outputs.append(name)
@@ -262,9 +259,9 @@ def summary_table(result: BuildResult) -> Table:
         table.add_row(s.name, Text(s.status, style=style.get(s.status, "")), Text(s.detail))
     # the totals add up the rows: outputs are counted per letter output (page, text, chapter), as the rows count them
     totals = (
-        f"{_n(len(result.outputs), 'file')} written, {_n(result.letters, 'letter')} "
+        f"{count(len(result.outputs), 'file')} written, {count(result.letters, 'letter')} "
         f"(letter outputs: {result.outputs_rendered} rendered, {result.outputs_up_to_date} up to date), "
-        f"{_n(result.errors, 'error')}, {_n(result.warnings, 'warning')}"
+        f"{count(result.errors, 'error')}, {count(result.warnings, 'warning')}"
     )
     status = "errors" if result.errors else "warnings" if result.warnings else "ok"
     table.add_row("total", Text(status, style=style[status]), Text(totals))

@@ -89,7 +89,7 @@ def validate(
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="A table for people or JSON.")
 def rules(fmt: str) -> None:
-    """List the editorial rules and built-in checks with their codes."""
+    """List every diagnostic code: the checks and rules of validate, and the codes export and link report."""
     from .console import make_console, print_json, print_rule_table, rules_json
     from .validate import rule_table
 
@@ -237,7 +237,7 @@ def export_cmif_cmd(
 @click.pass_context
 def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str, jobs: int | None) -> None:
     """Write each letter as plain text: header, wrapped text with [n] note markers, notes, apparatus."""
-    from .console import make_console
+    from .console import count, make_console
     from .errors import has_errors
     from .render.text import export_text
 
@@ -247,7 +247,7 @@ def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width:
     console = make_console(stderr=True)
     _print_render_diagnostics(console, list(diags))
     if out != "-":
-        console.print(f"{len(written)} letters written to {out}")
+        console.print(f"{count(len(written), 'letter')} written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 
@@ -284,7 +284,7 @@ def export_html(
     ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool, jobs: int | None
 ) -> None:
     """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
-    from .console import make_console
+    from .console import count, make_console
     from .errors import has_errors
     from .render.site import export_site
 
@@ -293,7 +293,7 @@ def export_html(
     console = make_console(stderr=True)
     diags = [*data.diagnostics, *warns]
     _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters, {len(written)} files written to {out}")
+    console.print(f"{count(len(data.letters), 'letter')}, {count(len(written), 'file')} written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 
@@ -304,7 +304,7 @@ def export_html(
 @click.pass_context
 def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str) -> None:
     """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
-    from .console import make_console
+    from .console import count, make_console
     from .errors import has_errors
     from .render.epub import export_epub
 
@@ -313,7 +313,7 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
     console = make_console(stderr=True)
     diags = [*data.diagnostics, *warns]
     _print_render_diagnostics(console, diags)
-    console.print(f"{len(data.letters)} letters written to {out}")
+    console.print(f"{count(len(data.letters), 'letter')} written to {out}")
     ctx.exit(1 if has_errors(diags) else 0)
 
 

@@ -33,22 +33,23 @@ def diagnostic_text(d: Diagnostic) -> Text:
     return t
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """ "1 letter", "2 letters" (or the `plural` given: "2 entries")."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def summary_text(summary: dict[str, int]) -> Text:
     """'3 files checked: 2 errors, 1 warning' (and how many schema diagnostics were not shown)."""
     files, errors, warnings = summary.get("files", 0), summary.get("errors", 0), summary.get("warnings", 0)
     t = Text()
-    head = f"{_plural(files, 'file')} checked: "
+    head = f"{count(files, 'file')} checked: "
     if not errors and not warnings:
         t.append(head + "no problems", style="bold green")
     else:
         t.append(head, style="bold")
-        t.append(_plural(errors, "error"), style="bold red" if errors else "")
+        t.append(count(errors, "error"), style="bold red" if errors else "")
         t.append(", ")
-        t.append(_plural(warnings, "warning"), style="yellow" if warnings else "")
+        t.append(count(warnings, "warning"), style="yellow" if warnings else "")
     hidden = summary.get("not_shown", 0)
     if hidden:
         t.append(f" ({hidden} schema diagnostics not shown; --max-schema-errors 0 shows all)")

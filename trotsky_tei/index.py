@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .callnumbers import certainty_note, prose_references, same_item, structured_call_numbers
+from .console import count
 from .errors import Diagnostic
 from .model import CallNumber, Letter, Mention
 from .reader import REGISTRY_DIR, discover, find_corpus_root, read
@@ -249,14 +250,10 @@ def print_index(console: Console, index: Index, what: str = "all") -> None:
         console.print(t)
     s = index.summary()
     console.print(
-        f"{_n(s['letters'], 'letter')}, {_n(s['correspondents'], 'correspondent')} "
+        f"{count(s['letters'], 'letter')}, {count(s['correspondents'], 'correspondent')} "
         f"({s['in_registry']} in the registry, {s['unresolved_pointer']} with a pointer the registry does not know, "
-        f"{s['no_pointer']} without a pointer), {_n(s['call_numbers'], 'call number')}"
+        f"{s['no_pointer']} without a pointer), {count(s['call_numbers'], 'call number')}"
     )
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def index_paths(paths: list[str] | tuple[str, ...], registry_dir: str | None = None) -> Index:

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from ..callnumbers import certainty_note
 from ..errors import Diagnostic, OutputError, UsageError
 from ..model import CallNumber, Entity
 from ..reader import text_of
@@ -176,7 +177,9 @@ class Site:
         return ", ".join(self.named(p, root) for p in pairs)
 
     def call_number(self, cn: CallNumber) -> str:
-        return link(cn.url, cn.display) if cn.url else esc(cn.display)
+        shown = link(cn.url, cn.display) if cn.url else esc(cn.display)
+        note = certainty_note(cn)  # an inferred part is said wherever the call number is shown
+        return f'{shown} <span class="certainty">({esc(note)})</span>' if note else shown
 
     # shell
 
