@@ -343,9 +343,11 @@ class Site:
         pairs = [(cn, info) for info in self.data.letters for cn in info.letter.call_numbers]
         pairs.sort(key=lambda p: (p[0].repository.casefold(), (p[0].collection or "").casefold(), natural_key(p[0].idno), p[1].slug))
         for cn, info in pairs:
+            note = certainty_note(cn)
+            said = f' <span class="certainty">({esc(note)})</span>' if note else ""
             rows.append(
                 f"<tr><td>{esc(cn.repository)}</td><td>{esc(cn.collection or '')}</td>"
-                f"<td>{link(cn.url, cn.idno) if cn.url else esc(cn.idno)}</td>"
+                f"<td>{link(cn.url, cn.idno) if cn.url else esc(cn.idno)}{said}</td>"
                 f'<td><a href="{self.letter_href(info, "")}">{esc(info.letter.title)}</a></td></tr>'
             )
         table = (
