@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trotsky_tei.xmlfile import atomic_write, parse_bytes, parse_file
+from trotsky_tei.xmlfile import atomic_write, expand_prefix, parse_bytes, parse_file
 
 TEI_OK = b'<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader/></TEI>'
 
@@ -89,3 +89,18 @@ def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
     assert f.read_bytes() == b"<new/>"
     assert (f.stat().st_mode & 0o777) == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["a.xml"]  # no temp file left behind
+
+
+@pytest.mark.parametrize(
+    ("defs", "rest", "expected"),
+    [
+        ([("([a-z\\-]+)", "../registry/persons.xml#$1")], "van-overstraeten", "../registry/persons.xml#van-overstraeten"),
+        ([("(Q[0-9]+)", "https://www.wikidata.org/wiki/$1")], "Q33391", "https://www.wikidata.org/wiki/Q33391"),
+        ([("([0-9]+)/([a-z]+)", "p$2-$1")], "12/ab", "pab-12"),  # groups in any order
+        ([("(Q[0-9]+)", "x$1")], "Q33391x", None),  # the pattern must match the whole value
+        ([("(unclosed", "x$1"), ("(.+)", "y$1")], "v", "yv"),  # a broken pattern matches nothing; the next is tried
+        ([("(.+)", "a\\b$1$9")], "v", "a\\bv"),  # backslashes are literal; a group that is not there is empty
+    ],
+)
+def test_prefix_expansion(defs: list[tuple[str, str]], rest: str, expected: str | None) -> None:
+    assert expand_prefix(defs, rest) == expected

@@ -18,7 +18,7 @@ from .model import Entity
 from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
 from .reader import REGISTRY_DIR, discover, document_kind, find_corpus_root
 from .registry import Registry, load_registry
-from .xmlfile import NS, XML_ID, atomic_write, line_of, local_name, parse_bytes
+from .xmlfile import NS, XML_ID, atomic_write, expand_prefix, line_of, local_name, parse_bytes
 
 NAME_KINDS = {"persName": "person", "placeName": "place", "orgName": "org"}
 TYPED_KINDS = {
@@ -156,16 +156,7 @@ class LetterContext:
         prefix, sep, rest = pointer.partition(":")
         if not sep:
             return None
-        for ident, match, replacement in self.prefixes:
-            if ident != prefix:
-                continue
-            try:
-                m = re.fullmatch(match, rest)
-            except re.error:
-                return None
-            if m:
-                return m.expand(replacement.replace("$", "\\"))
-        return None
+        return expand_prefix([(match, repl) for ident, match, repl in self.prefixes if ident == prefix], rest)
 
     def registry_file(self, target: str) -> str | None:
         """The registry file a relative file reference points to (None if it is not one of ours)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ from lxml import etree
 from .errors import Diagnostic, Severity
 from .model import Collection, Entity
 from .reader import text_of
-from .xmlfile import NS, XML_ID, line_of, local_name, parse_file
+from .xmlfile import NS, XML_ID, expand_prefix, line_of, local_name, parse_file
 
 if TYPE_CHECKING:
     from .matching import MatchResult
@@ -42,11 +41,7 @@ class Registry:
         prefix, sep, rest = pointer.partition(":")
         if not sep or prefix not in self.prefixes:
             return None
-        for match, replacement in self.prefixes[prefix]:
-            m = re.fullmatch(match, rest)
-            if m:
-                return m.expand(replacement.replace("$", "\\"))
-        return None
+        return expand_prefix(self.prefixes[prefix], rest)
 
     def resolve(self, pointer: str) -> Entity | None:
         """The entry a pointer names: `#id`, `file.xml#id`, or a declared prefix that expands to one of those."""

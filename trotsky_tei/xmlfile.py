@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -53,6 +54,31 @@ def all_text(el: etree._Element) -> str:
 def attributes(el: etree._Element) -> list[tuple[str, str]]:
     """The element's attributes as (Clark name, value) pairs, in document order."""
     return cast("list[tuple[str, str]]", el.attrib.items())
+
+
+_GROUP_REF = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_one(match: str, replacement: str, rest: str) -> str | None:
+    try:
+        m = re.fullmatch(match, rest)
+    except re.error:  # an editor's broken matchPattern matches nothing
+        return None
+    if m is None:
+        return None
+    groups = (m.group(0), *m.groups())
+    return _GROUP_REF.sub(lambda ref: (groups[int(ref.group(1))] or "") if int(ref.group(1)) < len(groups) else "", replacement)
+
+
+def expand_prefix(defs: Iterable[tuple[str, str]], rest: str) -> str | None:
+    """TEI `prefixDef` expansion of the part after `prefix:`: the first (matchPattern, replacementPattern) whose
+    pattern matches `rest` whole gives the replacement with `$1`… filled in; None where none matches."""
+    for match, replacement in defs:
+        found = _expand_one(match, replacement, rest)
+        if found is not None:
+            return found
+    return None
 
 
 def make_parser() -> etree.XMLParser:

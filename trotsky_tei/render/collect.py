@@ -21,7 +21,7 @@ from ..reader import (
     text_of,
 )
 from ..registry import Registry, load_registry
-from ..xmlfile import NS
+from ..xmlfile import NS, expand_prefix
 from .core import safe_href
 
 # the conventional letter-to-registry prefixes (DESIGN: psn:, plc:, org:, arc:), used when a letter declares none
@@ -149,15 +149,10 @@ def resolve_pointer(registry: Registry, pointer: str | None, prefixes: dict[str,
     for ptr in (pointer or "").split():
         prefix, sep, rest = ptr.partition(":")
         if sep and prefix in prefixes:
-            for match, replacement in prefixes[prefix]:
-                try:
-                    m = re.fullmatch(match, rest)
-                except re.error:
-                    m = None
-                if m:
-                    found = registry.resolve(m.expand(replacement.replace("$", "\\")))
-                    if found is not None:
-                        return found
+            expanded = expand_prefix(prefixes[prefix], rest)
+            found = registry.resolve(expanded) if expanded is not None else None
+            if found is not None:
+                return found
         found = registry.resolve(ptr)
         if found is not None:
             return found

@@ -20,7 +20,7 @@ from lxml import etree
 from ..errors import Diagnostic, Severity
 from ..model import CallNumber, Entity
 from ..registry import Registry
-from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, expand_prefix, line_of, local_name
 
 Mode = Literal["reading", "diplomatic"]
 MODES: tuple[Mode, ...] = ("reading", "diplomatic")
@@ -190,14 +190,7 @@ def resolve_entity(pointer: str | None, prefixes: dict[str, list[tuple[str, str]
     first = pointer.split()[0] if pointer.split() else ""
     prefix, sep, rest = first.partition(":")
     if sep and prefix in prefixes:
-        for match, replacement in prefixes[prefix]:
-            try:
-                m = re.fullmatch(match, rest)
-                if m:
-                    first = m.expand(replacement.replace("$", "\\"))
-                    break
-            except (re.error, IndexError):
-                continue
+        first = expand_prefix(prefixes[prefix], rest) or first
     return registry.resolve(first)
 
 

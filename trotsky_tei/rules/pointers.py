@@ -6,14 +6,13 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from lxml import etree
 
 from ..errors import Diagnostic
 from ..model import Entity
-from ..xmlfile import NS, XML_ID, parse_file
+from ..xmlfile import NS, XML_ID, expand_prefix, parse_file
 from . import RuleContext, rule
 
 POINTER_ATTRS = ("ref", "target", "corresp", "wit", "source", "who")
@@ -97,23 +96,9 @@ def _registry_ids(ctx: RuleContext) -> dict[str, list[str]]:
     return table
 
 
-_GROUP_REF = re.compile(r"\$(\d+)")
-
-
-def _group(groups: tuple[str | None, ...], ref: re.Match[str]) -> str:
-    return groups[int(ref.group(1))] or ""
-
-
 def expand(defs: list[tuple[str, str]], rest: str) -> str | None:
     """Expand the part after `prefix:` by the first `prefixDef` whose matchPattern matches it whole."""
-    for match, replacement in defs:
-        try:
-            m = re.fullmatch(match, rest)  # the re module caches compiled patterns
-            if m:
-                return _GROUP_REF.sub(partial(_group, (m.group(0), *m.groups())), replacement)
-        except (re.error, IndexError):
-            continue
-    return None
+    return expand_prefix(defs, rest)
 
 
 def _authority_entity(ctx: RuleContext, uri: str, prefix: str = "", rest: str = "") -> Entity | None:
