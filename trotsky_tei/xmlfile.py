@@ -219,3 +219,12 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Write `data` to `path` only when its bytes differ, so an unchanged output keeps its modification time."""
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == data:
+            return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import Diagnostic
 from ..parallel import ordered_map
+from ..xmlfile import write_if_changed
 from .collect import EditionData, LetterInfo
 from .manifest import Entry, Manifest, code_hash, file_hash, key_of, sha256
 
@@ -161,17 +162,6 @@ class PassResult:
         return f"{r} rendered, {u} up to date"
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write a file only when its bytes change (a page that did not change keeps its modification time)."""
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
 def chapter_order(data: EditionData) -> list[int]:
     """Letter indexes in the order of their EPUB chapter names (the order of the entries in the zip)."""
     return sorted(range(len(data.letters)), key=lambda i: f"letter-{data.letters[i].slug}.xhtml")
@@ -226,7 +216,7 @@ def render_letters(
             if fmt in fresh:
                 r = fresh[fmt]
                 raw = r.content.encode("utf-8")
-                write_bytes(manifest.root / rel, raw)
+                write_if_changed(manifest.root / rel, raw)
                 manifest.record(rel, Entry(renderer.probe_key(keys[fmt], r.probes), sha256(raw), r.warnings, r.title, r.probes))
                 result.rendered[fmt] += 1
                 outputs[fmt] = r if fmt in content_of else Rendered("", r.title, r.warnings)

@@ -14,7 +14,7 @@ from ..callnumbers import certainty_note
 from ..errors import Diagnostic, OutputError, UsageError
 from ..model import CallNumber, Entity
 from ..reader import text_of
-from ..xmlfile import NS, parse_file
+from ..xmlfile import NS, parse_file, write_if_changed
 from .collect import (
     REGISTER_KINDS,
     EditionData,
@@ -119,18 +119,6 @@ def claim_output_dir(out: Path, marker: str, force: bool) -> None:
         raise OutputError(f"{out} is not empty and was not made by trotsky-tei; use --force to write into it anyway")
     out.mkdir(parents=True, exist_ok=True)
     (out / marker).write_text("made by trotsky-tei; this folder may be overwritten by the next run\n", encoding="utf-8")
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write UTF-8 with '\\n' line ends, only when the bytes changed (keeps mtimes of unchanged pages)."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -398,12 +386,12 @@ class Site:
         """Write the cross-letter pages and the stylesheets; returns their paths (relative)."""
         written = []
         for rel, make in self.cross_pages():
-            write_file(self.out / rel, make())
+            write_if_changed(self.out / rel, make().encode("utf-8"))
             written.append(rel)
             if progress is not None:
                 progress(rel)
         for name in ("style.css", "print.css"):
-            write_file(self.out / name, self.templates.text(name))
+            write_if_changed(self.out / name, self.templates.text(name).encode("utf-8"))
             written.append(name)
         return written
 
