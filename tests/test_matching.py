@@ -124,3 +124,19 @@ def test_registry_match_entry_point() -> None:
 
     reg = Registry(entries={e.id: e for e in ENTITIES})
     assert reg.match("W. van Overstraeten", "person").unique is ENTITIES[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "expected"),
+    [
+        ("the Party", "org", ["pcb"]),  # a short form: every word stands in "Communist Party of Belgium"
+        ("Communist party", "org", ["pcb"]),
+        ("Houghton", "org", ["houghton"]),  # repositories are organisations too
+        ("Socialist Party", "org", []),  # "Socialist" is in no entry's name
+        ("Communist Party of Belgium", "org", []),  # a whole-name fit is a match, not a suggestion
+        ("Marx", "person", []),  # people are matched by their names' parts, never suggested
+    ],
+)
+def test_suggestions_for_short_forms(name: str, kind: str, expected: list[str]) -> None:
+    assert [c.entity.id for c in MATCHER.suggest(name, kind)] == expected
+    assert all(c.how == "partial" for c in MATCHER.suggest(name, kind))

@@ -304,7 +304,8 @@ def link_tree(tree: etree._ElementTree, path: str, registry: Registry) -> list[M
         elif result.status == "ambiguous":
             out.append(MentionReport(**base, status="ambiguous", candidates=ids))
         else:
-            out.append(MentionReport(**base, status="unknown"))
+            hints = tuple(c.entity.id for c in registry.suggest(text, kind))
+            out.append(MentionReport(**base, status="unknown", candidates=hints))
     return out
 
 
@@ -329,6 +330,8 @@ def _diagnostics(path: str, mentions: list[MentionReport]) -> list[Diagnostic]:
             msg = f"{what} fits several entries: {', '.join(m.candidates)}; add @ref by hand"
         elif problem == "unknown":
             msg = f"{what} has no @ref and fits no registry entry"
+            if m.candidates:  # entries whose names hold every word of it: a hint, never written
+                msg += f" by its whole name; it may be a short form of: {', '.join(m.candidates)} (add @ref by hand)"
         elif problem == "unlinked":
             msg = f"{what} has no @ref; it fits {m.entity} (--write adds ref=\"{m.proposed_ref}\")"
         elif problem == "mismatch":

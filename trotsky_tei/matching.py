@@ -231,6 +231,26 @@ class Matcher:
         return MatchResult(name, kind, tuple(ordered))
 
 
+    def suggest(self, name: str, kind: str) -> tuple[Candidate, ...]:
+        """Entries (not persons) whose name holds every word of `name`: "Party" → "Communist Party of Belgium".
+
+        Only a hint for a person to follow up: a short form names an entry in one letter and another entry in the
+        next, so `link --write` never writes a suggestion.
+        """
+        if kind == "person":
+            return ()
+        words = set(plain_key(name))
+        if not words:
+            return ()
+        best: dict[str, Candidate] = {}
+        for ek in KIND_COMPATIBLE.get(kind, (kind,)):
+            for (k, key), entries in self._plain.items():
+                if k == ek and words < set(key):
+                    for ent, entry_name in entries:
+                        best.setdefault(ent.id, Candidate(ent, entry_name, "partial"))
+        return tuple(sorted(best.values(), key=lambda c: c.entity.id))
+
+
 def fits(name: str, entity: Entity) -> bool:
     """Whether `name` fits one of `entity`'s names (used to check an existing link against its text)."""
     kind = "org" if entity.kind == "repository" else entity.kind

@@ -14,7 +14,7 @@ from .reader import text_of
 from .xmlfile import NS, XML_ID, expand_prefix, line_of, local_name, parse_file
 
 if TYPE_CHECKING:
-    from .matching import MatchResult
+    from .matching import Candidate, Matcher, MatchResult
 
 ENTRY_TAGS = {"person": "person", "place": "place", "org": "org"}
 REPOSITORY_NOTE_TYPES = ("callNumberPattern",)  # typed notes that are data, not the entry's description
@@ -66,12 +66,20 @@ class Registry:
 
     def match(self, name: str, kind: str) -> MatchResult:
         """Every entry of a compatible kind that `name` fits (initials, particles, order, variants; see matching.py)."""
+        return self._matcher().match(name, kind)
+
+    def suggest(self, name: str, kind: str) -> tuple[Candidate, ...]:
+        """Entries whose names hold every word of `name` (a hint for an unmatched short form; see matching.py)."""
+        return self._matcher().suggest(name, kind)
+
+    def _matcher(self) -> Matcher:
         from .matching import Matcher
 
-        cached = self.__dict__.get("_matcher")
+        cached = self.__dict__.get("_matcher_cache")
         if cached is None or cached[0] != len(self.entries):
-            cached = self.__dict__["_matcher"] = (len(self.entries), Matcher(self.entries.values()))
-        return cached[1].match(name, kind)
+            cached = self.__dict__["_matcher_cache"] = (len(self.entries), Matcher(self.entries.values()))
+        matcher: Matcher = cached[1]
+        return matcher
 
 
 def _entity(el: etree._Element, kind: str, path: str) -> Entity:
