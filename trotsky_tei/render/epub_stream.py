@@ -1,4 +1,4 @@
-"""The EPUB written chapter by chapter: the same bytes as `export_epub`, without holding every chapter in memory.
+"""The EPUB zip, written chapter by chapter (both `export epub` and `build` use it): nothing holds every chapter at once.
 
 The zip's entries are sorted by name (`mimetype` and `META-INF/container.xml` first), so the chapters
 (`letter-<slug>.xhtml`) are consumed in that order from a stream, between `content.opf` (which needs only the
