@@ -248,3 +248,17 @@ def test_real_letters_report_their_pointers_sensibly(capsys: pytest.CaptureFixtu
     notes = {m["note"] for letter in doc["letters"] for m in letter["mentions"] if m["status"] == "external"}
     assert "not in the registry" in notes  # URIs of other editions' registries
     assert any(n.startswith("points into this letter") for n in notes)  # Schnitzler's local #pmb… ids
+
+
+def test_jobs_give_the_same_reports_in_the_same_order(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "corpus", corpus)
+    letter = next((corpus / "letters").glob("*.xml"))
+    for n in range(5):  # more letters than one process's share
+        (corpus / "letters" / f"copy-{n}.xml").write_bytes(letter.read_bytes().replace(b' ref="psn:marx"', b""))
+    one, _ = link_paths([str(corpus)], jobs=1)
+    two, _ = link_paths([str(corpus)], jobs=2)
+    assert [(r.path, [(m.text, m.status) for m in r.mentions]) for r in one] == [
+        (r.path, [(m.text, m.status) for m in r.mentions]) for r in two
+    ]
+    assert sum(m.status == "unlinked" for r in two for m in r.mentions) == 5  # Marx, once in each copy

@@ -106,12 +106,12 @@ def _validate(corpus: Path, jobs: int | None) -> tuple[list[Diagnostic], Step]:
     return diags, Step("validate", _status(diags), f"{count(s['files'], 'file')}: {_count(diags)}")
 
 
-def _link(corpus: Path) -> Step:
+def _link(corpus: Path, jobs: int | None) -> Step:
     try:
         from .link import link_paths, summary
     except ImportError:  # pragma: no cover
         return Step("link", "skipped", "linking is not available")
-    reports, _ = link_paths([str(corpus)])
+    reports, _ = link_paths([str(corpus)], jobs=jobs)
     s = summary(reports)
     kinds = ("unlinked", "ambiguous", "broken", "unknown")
     counts = ", ".join(f"{s.get(k, 0)} {k}" for k in ("linked", *kinds))
@@ -164,7 +164,7 @@ def build(
         progress.update(task, total=1, completed=1)
 
         task = progress.add_task("link", total=None)
-        result.steps.append(_link(corpus_path))
+        result.steps.append(_link(corpus_path, jobs))
         clock.lap("link")
         progress.update(task, total=1, completed=1)
 

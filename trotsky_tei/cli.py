@@ -109,8 +109,11 @@ def rules(fmt: str) -> None:
 @click.option("--write", is_flag=True, help="Add @ref where the match is unambiguous; every other byte stays as it was.")
 @click.option("--dry-run", is_flag=True, help="Show what --write would change as a unified diff; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Link in N processes (default: all cores).")
 @click.pass_context
-def link(ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str) -> None:
+def link(
+    ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str, jobs: int | None
+) -> None:
     """Link every name in letters (persName, placeName, orgName, typed rs) to the registry.
 
     PATHS are files and folders (searched recursively for *.xml; registry and edition files are skipped).
@@ -126,7 +129,7 @@ def link(ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, w
 
     if registry_dir is not None and not Path(registry_dir).is_dir():
         raise UsageError(f"--registry {registry_dir}: not a folder")
-    reports, diags = link_paths(paths, registry=registry_dir, write=write and not dry_run, dry_run=dry_run)
+    reports, diags = link_paths(paths, registry=registry_dir, write=write and not dry_run, dry_run=dry_run, jobs=jobs)
     all_diags = [*diags, *(d for r in reports for d in r.diagnostics)]
     counts = summary(reports)
     counts["errors"] += sum(1 for d in diags if d.severity.value == "error")
