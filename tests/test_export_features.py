@@ -8,13 +8,13 @@ committing.
 
 from __future__ import annotations
 
-import os
 import shutil
 import zipfile
 from pathlib import Path
 
 import lxml.html
 import pytest
+from _kit import body_texts, check_golden
 from _sitekit import (
     CORPUS,
     REPO,
@@ -28,7 +28,7 @@ from lxml import etree
 from trotsky_tei.errors import Diagnostic
 from trotsky_tei.reader import read
 from trotsky_tei.render.collect import collect
-from trotsky_tei.render.core import RenderContext, fold, text_elements
+from trotsky_tei.render.core import RenderContext, fold
 from trotsky_tei.render.epub import export_epub
 from trotsky_tei.render.langtags import (
     LANGUAGES,
@@ -42,7 +42,6 @@ from trotsky_tei.render.site import export_site
 from trotsky_tei.render.text import render_letter_text
 
 FEATURES = REPO / "tests" / "data" / "features.xml"
-GOLDEN = REPO / "tests" / "golden"
 LETTER_1929 = CORPUS / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
 EDITIONS = ("calvin-lettres", "schnitzler-briefe", "tei-sig-correspdesc")
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -51,24 +50,17 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def body_texts(path: Path) -> list[str]:
+def body_texts_of(path: Path) -> list[str]:
     """Every text node (text and tail) inside the letter's front and body, white space folded."""
     lf = read(str(path))
     assert lf.parsed.tree is not None
-    out: list[str] = []
-    for top in text_elements(lf.parsed.tree):
-        for node in top.iter():
-            if isinstance(node.tag, str) and node.text and fold(node.text):
-                out.append(fold(node.text))
-            if node is not top and node.tail and fold(node.tail):
-                out.append(fold(node.tail))
-    return out
+    return body_texts(lf.parsed.tree)
 
 
 def missing_from(path: Path, output_text: str) -> list[str]:
     """The body text nodes that do not reach `output_text` (the definition of tests/test_render_core.py)."""
     exported = fold(output_text)
-    return [t for t in body_texts(path) if t not in exported]
+    return [t for t in body_texts_of(path) if t not in exported]
 
 
 def tt701(warnings: list[Diagnostic]) -> list[Diagnostic]:
@@ -299,15 +291,6 @@ def test_features_epub_chapter_keeps_every_text_node(tmp_path: Path, feature_boo
 
 
 # --- the EPUB chapter golden ----------------------------------------------------------------------
-
-
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.is_file(), f"{path} is missing; run with UPDATE_GOLDENS=1 and read it"
-    assert actual == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not LETTER_1929.is_file(), reason="the 1929 letter is not in this checkout")

@@ -5,12 +5,12 @@ Goldens are regenerated on purpose with `UPDATE_GOLDENS=1 pytest tests/test_html
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import lxml.html
 import pytest
+from _kit import check_golden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -25,7 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 LETTER_1929 = REPO / "corpus" / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
 FEATURES = REPO / "tests" / "data" / "render" / "features-render.xml"
 SCHEMA_FEATURES = REPO / "tests" / "data" / "features.xml"
-GOLDEN = REPO / "tests" / "golden"
 
 
 def link_for(entity_id: str) -> str:
@@ -53,15 +52,6 @@ def render_body(body: str, mode: str = "reading", **ctx_kw: object) -> RenderedL
 
 def fragment_page(r: RenderedLetter) -> str:
     return "\n".join([r.metadata_html, r.body_html, r.notes_html, r.apparatus_html]) + "\n"
-
-
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.is_file(), f"{path} is missing; run with UPDATE_GOLDENS=1 and read it"
-    assert actual == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not LETTER_1929.is_file(), reason="the 1929 letter is not encoded yet")
@@ -108,7 +98,7 @@ def test_every_text_value_is_escaped() -> None:
         tree = lxml.html.fragment_fromstring(frag)
         assert tree.xpath("//script") == [] and not any("onclick" in el.attrib for el in tree.iter())
         assert '<script>alert("x")</script>' in tree.text_content()
-    assert "T <b>" == r.title and "<b>" not in r.metadata_html
+    assert r.title == "T <b>" and "<b>" not in r.metadata_html
 
 
 @pytest.mark.parametrize(

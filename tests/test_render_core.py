@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _kit import body_texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -16,7 +17,6 @@ from trotsky_tei.render.core import (
     fold,
     gap_text,
     safe_href,
-    text_elements,
     witness_sigla,
 )
 from trotsky_tei.render.html import render_letter_html
@@ -215,18 +215,6 @@ def body_xml(draw: st.DrawFn) -> str:
         else:
             blocks.append(f"<{name}>{inner}</{name}>")
     return "".join(blocks)
-
-
-def body_texts(tree: etree._ElementTree) -> list[str]:
-    """Every text node (text and tail) inside front/body, folded; comments and PIs are not text."""
-    out: list[str] = []
-    for top in text_elements(tree):
-        for node in top.iter():
-            if isinstance(node.tag, str) and node.text and fold(node.text):
-                out.append(fold(node.text))
-            if node is not top and node.tail and fold(node.tail):
-                out.append(fold(node.tail))
-    return out
 
 
 def assert_all_text_reaches_export(tree: etree._ElementTree, text: str) -> None:

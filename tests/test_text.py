@@ -5,10 +5,10 @@ Goldens are regenerated on purpose with `UPDATE_GOLDENS=1 pytest tests/test_text
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from _kit import check_golden
 from click.testing import CliRunner
 
 from trotsky_tei.cli import cli
@@ -20,16 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 LETTER_1929 = REPO / "corpus" / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
 FEATURES = REPO / "tests" / "data" / "render" / "features-render.xml"
 SCHEMA_FEATURES = REPO / "tests" / "data" / "features.xml"
-GOLDEN = REPO / "tests" / "golden"
-
-
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.is_file(), f"{path} is missing; run with UPDATE_GOLDENS=1 and read it"
-    assert actual == path.read_text(encoding="utf-8")
 
 
 def render_file(path: Path, **kw: object) -> tuple[str, list]:
