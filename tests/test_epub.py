@@ -136,3 +136,13 @@ def test_real_letters_make_a_clean_epub(tmp_path: Path, edition: str) -> None:
         pytest.skip(f"{edition} is absent")
     export_epub(collect([str(src)]), tmp_path / "r.epub")
     assert epubcheck_messages(tmp_path / "r.epub") == []
+
+
+def test_headings_never_skip_a_level(book: Path) -> None:
+    with zipfile.ZipFile(book) as zf:
+        for name in zf.namelist():
+            if not name.endswith(".xhtml"):
+                continue
+            levels = [int(n) for n in re.findall(r"<h([1-6])\b", zf.read(name).decode("utf-8"))]
+            for before, after in zip(levels, levels[1:]):
+                assert after <= before + 1, f"{name}: <h{before}> is followed by <h{after}>"

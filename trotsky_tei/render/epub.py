@@ -203,7 +203,7 @@ class Book:
             f'<section epub:type="chapter" class="letter">\n<h1>{esc(frag.title)}</h1>',
             to_xhtml(frag.metadata_html, known),
             f'<dl class="letter-credits">{credits}</dl>' if credits else "",
-            f'<div class="letter-body">\n{body}\n</div>',
+            f'<h2>Text</h2>\n<div class="letter-body">\n{body}\n</div>',  # h2: the letter's own heads are h3
         ]
         if notes:
             parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{notes}\n</section>')
