@@ -251,3 +251,13 @@ def test_page_lang_is_always_a_registered_tag(tmp_path: Path) -> None:
     every = {v for text in pages.values() for v in re.findall(r'\blang="([^"]*)"', text)}
     assert "latinq" not in every and "eng" not in every  # not tags: never written
     assert 'lang="fr"' in pages["l2.html"]  # the French letter keeps its language
+
+
+def test_people_named_in_the_credits_list_their_letters(tmp_path: Path) -> None:
+    export_site(collect([str(CORPUS)]), tmp_path / "site")
+    persons = (tmp_path / "site" / "persons.html").read_text(encoding="utf-8")
+    entry = persons[persons.index('id="crawford"'):]
+    entry = entry[: entry.index("</section>")]
+    assert "Credited in:" in entry and "Leon Trotsky to W. van Overstraeten, 30 April 1929" in entry
+    trotsky = persons[persons.index('id="trotsky"'):]
+    assert "Credited in:" not in trotsky[: trotsky.index("</section>")]  # the author is the sender, not a credit

@@ -37,7 +37,10 @@ AUTHORITY_URLS: dict[str, tuple[str, str]] = {
 }
 
 REGISTER_KINDS = (("person", "persons", "People"), ("place", "places", "Places"), ("org", "orgs", "Organisations"))
-ROLES = ("sent", "received", "mentioned")
+ROLES = ("sent", "received", "mentioned", "credited")
+# how a register entry introduces its letters in each role (a place "sends" the letters written at it)
+ROLE_WORDS = {"sent": "Letters from", "received": "Letters to", "mentioned": "Mentioned in", "credited": "Credited in"}
+PLACE_SENT_WORDS = "Letters written at"
 
 
 safe_url = safe_href  # one URL policy for every writer: http(s), mailto or relative, never "//host" or javascript:
@@ -79,6 +82,7 @@ class LetterInfo:
     place_sent: tuple[str, Entity | None] | None
     mentioned: tuple[Entity, ...]  # registry entries named in the text, de-duplicated, in order
     credits: tuple[tuple[str, str], ...] = ()  # (responsibility, name) from titleStmt, as the file says
+    credited: tuple[Entity, ...] = ()  # registry entries the credits point to (translator, transcriber, editor…)
     rights: str = ""  # publicationStmt/availability text, as the file says
 
     @property
@@ -103,7 +107,7 @@ class EditionData:
     root: Path | None = None
 
     def letters_of(self, entity_id: str) -> dict[str, list[LetterInfo]]:
-        """The letters an entry sent, received or is mentioned in (a place: sent from, or mentioned)."""
+        """The letters an entry sent, received, is mentioned or credited in (a place: sent from, or mentioned)."""
         out: dict[str, list[LetterInfo]] = {r: [] for r in ROLES}
         for info in self.letters:
             place = info.place_sent[1] if info.place_sent is not None else None
@@ -113,6 +117,8 @@ class EditionData:
                 out["received"].append(info)
             if any(e.id == entity_id for e in info.mentioned):
                 out["mentioned"].append(info)
+            if any(e.id == entity_id for e in info.credited):
+                out["credited"].append(info)
         return out
 
     def neighbours(self, index: int, same_correspondence: bool = False) -> tuple[LetterInfo | None, LetterInfo | None]:
@@ -159,6 +165,23 @@ def resolve_pointer(registry: Registry, pointer: str | None, prefixes: dict[str,
         if sep and prefix in DEFAULT_PREFIXES and rest in registry:
             return registry.get(rest)
     return None
+
+
+def _credited(
+    root: etree._Element, registry: Registry, prefixes: dict[str, list[tuple[str, str]]]
+) -> tuple[Entity, ...]:
+    """Registry entries named with a pointer in the credits (titleStmt: respStmt, editor, funder…), in order."""
+    found: dict[str, Entity] = {}
+    ts = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt", NS)
+    for el in ts.iter() if ts is not None else ():
+        if isinstance(el.tag, str) and el.tag.rpartition("}")[2] in ("persName", "orgName", "name") and el.get("ref"):
+            parent = el.getparent()
+            if parent is not None and parent.tag.rpartition("}")[2] == "author":
+                continue  # the author is the sender: a correspondent, not a credit
+            ent = resolve_pointer(registry, el.get("ref"), prefixes)
+            if ent is not None:
+                found.setdefault(ent.id, ent)
+    return tuple(found.values())
 
 
 def _credits(root: etree._Element) -> tuple[tuple[str, str], ...]:
@@ -224,6 +247,7 @@ def collect(paths: list[str] | tuple[str, ...], *, registry_dir: str | Path | No
                 ),
                 mentioned=tuple(mentioned.values()),
                 credits=_credits(tree.getroot()),
+                credited=_credited(tree.getroot(), registry, prefixes),
                 rights=text_of(avail),
             )
         )

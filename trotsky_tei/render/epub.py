@@ -20,7 +20,16 @@ from lxml import html as lxml_html
 
 from ..errors import Diagnostic
 from ..model import Entity
-from .collect import REGISTER_KINDS, EditionData, LetterInfo, authority_links, safe_url
+from .collect import (
+    PLACE_SENT_WORDS,
+    REGISTER_KINDS,
+    ROLE_WORDS,
+    ROLES,
+    EditionData,
+    LetterInfo,
+    authority_links,
+    safe_url,
+)
 from .langtags import html_lang
 from .site import esc, render_fragment
 
@@ -231,7 +240,8 @@ class Book:
             auth = authority_links(ent)
             if auth:
                 lines.append("<p>Authority records: " + ", ".join(f"{esc(lb)} {xlink(u, v)}" for lb, v, u in auth) + "</p>")
-            for role, word in (("sent", "Letters from"), ("received", "Letters to"), ("mentioned", "Mentioned in")):
+            for role in ROLES:
+                word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
                 if used[role]:
                     lis = "".join(f'<li><a href="{esc(self.chapter_name(i))}">{esc(i.letter.title)}</a></li>' for i in used[role])
                     lines.append(f"<p>{esc(word)}:</p>\n<ul>{lis}</ul>")

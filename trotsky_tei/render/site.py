@@ -16,7 +16,10 @@ from ..model import CallNumber, Entity
 from ..reader import text_of
 from ..xmlfile import NS, parse_file, write_if_changed
 from .collect import (
+    PLACE_SENT_WORDS,
     REGISTER_KINDS,
+    ROLE_WORDS,
+    ROLES,
     EditionData,
     LetterInfo,
     authority_links,
@@ -312,11 +315,9 @@ class Site:
             if auth:
                 lines.append('<p class="authority">Authority records: ' + ", ".join(
                     f'{esc(label)} {link(url, value)}' for label, value, url in auth) + "</p>")
-            for role in ("sent", "received", "mentioned"):
+            for role in ROLES:
                 if used[role]:
-                    word = {"sent": "Letters from", "received": "Letters to", "mentioned": "Mentioned in"}[role]
-                    if kind == "place" and role == "sent":
-                        word = "Letters written at"
+                    word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
                     lis = "".join(
                         f'<li><a href="{self.letter_href(i, "")}">{esc(i.letter.title)}</a></li>' for i in used[role]
                     )
