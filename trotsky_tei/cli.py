@@ -275,6 +275,18 @@ def _print_render_diagnostics(console: Console, diags: Iterable[Diagnostic]) -> 
         console.print(diagnostic_text(d), soft_wrap=True)
 
 
+def _finish_export(ctx: click.Context, data: EditionData, warns: Iterable[Diagnostic], done: str) -> None:
+    """Print a whole-edition export's diagnostics and its one-line result on stderr; exit 1 if any is an error."""
+    from .console import make_console
+    from .errors import has_errors
+
+    console = make_console(stderr=True)
+    diags = [*data.diagnostics, *warns]
+    _print_render_diagnostics(console, diags)
+    console.print(done)
+    ctx.exit(1 if has_errors(diags) else 0)
+
+
 @export.command("html")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for the site (created; see --force).")
@@ -287,17 +299,12 @@ def export_html(
     ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool, jobs: int | None
 ) -> None:
     """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
-    from .console import count, make_console
-    from .errors import has_errors
+    from .console import count
     from .render.site import export_site
 
     data = _edition_data(paths)
     written, warns = export_site(data, out, mode=mode, templates=templates, force=force, jobs=jobs)
-    console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]
-    _print_render_diagnostics(console, diags)
-    console.print(f"{count(len(data.letters), 'letter')}, {count(len(written), 'file')} written to {out}")
-    ctx.exit(1 if has_errors(diags) else 0)
+    _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')}, {count(len(written), 'file')} written to {out}")
 
 
 @export.command("epub")
@@ -307,17 +314,12 @@ def export_html(
 @click.pass_context
 def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str) -> None:
     """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
-    from .console import count, make_console
-    from .errors import has_errors
+    from .console import count
     from .render.epub import export_epub
 
     data = _edition_data(paths)
     warns = export_epub(data, out, mode=mode)
-    console = make_console(stderr=True)
-    diags = [*data.diagnostics, *warns]
-    _print_render_diagnostics(console, diags)
-    console.print(f"{count(len(data.letters), 'letter')} written to {out}")
-    ctx.exit(1 if has_errors(diags) else 0)
+    _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} written to {out}")
 
 
 @cli.command("build")
