@@ -19,8 +19,13 @@ needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Java is no
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` (relative path -> bytes), hidden files included."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every output file under `folder` (relative path -> bytes), hidden files included; a build's cache is not output
+    (it records the modification times of the files written, so that an unchanged file is not written again)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".trotsky-tei-cache" not in p.relative_to(folder).parts
+    }
 
 
 def vnu_errors(folder: Path) -> list[dict[str, object]]:

@@ -1,8 +1,7 @@
-"""Parallel and incremental builds: the same bytes whatever --jobs, a rebuild renders only what changed, and equals a full build."""
+"""Parallel and incremental builds: the same bytes whatever --jobs, a rebuild processes only what changed, and equals a full build."""
 
 from __future__ import annotations
 
-import json
 import pickle
 import re
 import shutil
@@ -13,15 +12,16 @@ import pytest
 from _sitekit import FIXTURE, tree_bytes
 from rich.console import Console
 
-from trotsky_tei.build import CACHE, MANIFEST, BuildResult, build
+from trotsky_tei import letter_pass
+from trotsky_tei.build import CACHE, BuildResult, build
 from trotsky_tei.cli import main
-from trotsky_tei.render import letters as letters_mod
+from trotsky_tei.letter_pass import CorpusPass, PassOptions, process_letter
+from trotsky_tei.parallel import LocalExecutor
 from trotsky_tei.render.collect import collect
 from trotsky_tei.render.epub import export_epub
-from trotsky_tei.render.letters import LetterRenderer
-from trotsky_tei.parallel import ordered_map
 from trotsky_tei.render.site import export_site
 from trotsky_tei.render.text import export_text
+from trotsky_tei.store import Store
 
 REPLY = "1929-05-10-overstraeten-to-trotsky.xml"
 
@@ -50,23 +50,27 @@ def run(corpus: Path, out: Path, **kw: object) -> BuildResult:
     return build(corpus, out, console=console(), **kw)  # type: ignore[arg-type]
 
 
-def spy(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Record (format, slug) of every output rendered in this process (use with jobs=1)."""
-    seen: list[tuple[str, str]] = []
-    original = LetterRenderer.__call__
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the file name of every letter processed (parsed, checked, rendered) in this process (use with jobs=1)."""
+    seen: list[str] = []
+    original = letter_pass.process_letter
 
-    def call(self: LetterRenderer, task: tuple[int, tuple[str, ...]]) -> dict[str, letters_mod.Rendered]:
-        seen.extend((fmt, self.data.letters[task[0]].slug) for fmt in task[1])
-        return original(self, task)
+    def call(run: letter_pass.Run, path: str, *args: object) -> letter_pass.LetterOutcome:
+        seen.append(Path(path).name)
+        return original(run, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(LetterRenderer, "__call__", call)
+    monkeypatch.setattr(letter_pass, "process_letter", call)
     return seen
 
 
 def letter_outputs(out: Path) -> dict[str, int]:
-    """mtime_ns of every per-letter output (pages, texts, cached chapters)."""
-    files = [*(out / "site" / "letters").iterdir(), *(out / "text").iterdir(), *(out / CACHE / "epub").iterdir()]
+    """mtime_ns of every per-letter output (pages, texts)."""
+    files = [*(out / "site" / "letters").iterdir(), *(out / "text").iterdir()]
     return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in files}
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(k for k in before if k in after and after[k] != before[k])
 
 
 def test_jobs_1_and_2_give_identical_bytes(tmp_path: Path, corpus: Path) -> None:
@@ -96,9 +100,10 @@ def test_rebuild_with_nothing_changed_renders_nothing(tmp_path: Path, corpus: Pa
     assert (again.rendered, again.up_to_date) == (0, 6)
     assert letter_outputs(out) == before and tree_bytes(out) == before_bytes
     assert "0 rendered, 6 up to date" in next(s.detail for s in again.steps if s.name == "site")
+    assert again.diagnostics == first.diagnostics
 
 
-def test_one_changed_letter_is_the_only_one_rendered_and_equals_a_full_build(
+def test_one_changed_letter_is_the_only_one_processed_and_equals_a_full_build(
     tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "e"
@@ -108,41 +113,63 @@ def test_one_changed_letter_is_the_only_one_rendered_and_equals_a_full_build(
     letter.write_text(letter.read_text(encoding="utf-8").replace("avons reçu", "avons bien reçu"), encoding="utf-8")
     seen = spy(monkeypatch)
     result = run(corpus, out, jobs=1)
-    assert sorted(seen) == [("epub", "l2"), ("site", "l2"), ("text", "l2")]
+    assert seen == [REPLY]
     assert (result.rendered, result.up_to_date) == (1, 5)
-    after = letter_outputs(out)
-    changed = sorted(k for k in before if after[k] != before[k])
-    assert changed == [f"{CACHE}/epub/letter-l2.xhtml", "site/letters/l2.html", "text/l2.txt"]
+    assert changed(before, letter_outputs(out)) == ["site/letters/l2.html", "text/l2.txt"]
     assert "avons bien reçu" in (out / "text" / "l2.txt").read_text(encoding="utf-8")
     run(corpus, tmp_path / "full", jobs=1, cache=False)
     assert tree_bytes(out) == tree_bytes(tmp_path / "full")
 
 
-def test_a_changed_title_renders_the_neighbours_too(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_title_writes_the_neighbours_pages_again(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)
+    before = letter_outputs(out)
     letter = corpus / "letters" / REPLY
     letter.write_text(letter.read_text(encoding="utf-8").replace("Van Overstraeten to Trotsky, 10 May", "V. O. to T., 10 May"), encoding="utf-8")
     seen = spy(monkeypatch)
     run(corpus, out, jobs=1)
-    pages = {slug for fmt, slug in seen if fmt == "site"}
-    assert {"l1", "l2", "l3"} <= pages  # l1 and l3 link to l2 by its title
-    assert {slug for fmt, slug in seen if fmt == "text"} == {"l2"}  # a text shows no neighbours
+    assert seen == [REPLY]  # only the changed letter is read; its neighbours' pages are made from what the store has
+    rewritten = changed(before, letter_outputs(out))
+    assert {"site/letters/l1.html", "site/letters/l2.html", "site/letters/l3.html"} <= set(rewritten)  # they link to l2
+    assert [r for r in rewritten if r.startswith("text/")] == ["text/l2.txt"]  # a text shows no neighbours
     assert "V. O. to T." in (out / "site" / "letters" / "l1.html").read_text(encoding="utf-8")
     run(corpus, tmp_path / "full", jobs=1, cache=False)
     assert tree_bytes(out) == tree_bytes(tmp_path / "full")
 
 
-def test_a_registry_or_mode_change_renders_everything(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_registry_change_redoes_exactly_the_letters_that_use_a_changed_entry(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)
     persons = corpus / "registry" / "persons.xml"
     persons.write_text(persons.read_text(encoding="utf-8").replace("</listPerson>", "<!-- edited --></listPerson>"), encoding="utf-8")
-    assert run(corpus, out, jobs=1).rendered == 6
+    seen = spy(monkeypatch)
+    assert run(corpus, out, jobs=1).rendered == 0  # no entry changed
+    assert seen == []
+    # Marx is named by the first letter (and its copy) only
+    persons.write_text(persons.read_text(encoding="utf-8").replace(
+        '<idno type="GND">118578537</idno>', '<idno type="GND">118578537</idno><note>Philosopher.</note>'), encoding="utf-8")
+    result = run(corpus, out, jobs=1)
+    assert sorted(seen) == ["1929-04-30-trotsky-to-overstraeten.xml", "copy-1929-04-30-trotsky-to-overstraeten.xml"]
+    assert (result.rendered, result.up_to_date) == (2, 4)
+    assert "Philosopher." in (out / "site" / "persons.html").read_text(encoding="utf-8")
+    run(corpus, tmp_path / "full", jobs=1, cache=False)
+    assert tree_bytes(out) == tree_bytes(tmp_path / "full")
+
+
+def test_a_mode_change_processes_the_letters_again_and_keeps_what_did_not_change(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "e"
+    run(corpus, out, jobs=1)
+    before = letter_outputs(out)
     seen = spy(monkeypatch)
     run(corpus, out, jobs=1, mode="reading")
-    assert sorted({fmt for fmt, _ in seen}) == ["site"]  # the mode is the web pages' only
     assert len(seen) == 6
+    rewritten = changed(before, letter_outputs(out))
+    assert len(rewritten) == 6 and all(r.startswith("site/") for r in rewritten)  # the texts are the same bytes
 
 
 def test_no_cache_renders_everything_and_writes_the_same(tmp_path: Path, corpus: Path) -> None:
@@ -156,43 +183,45 @@ def test_no_cache_renders_everything_and_writes_the_same(tmp_path: Path, corpus:
     assert main(["build", str(corpus), "-o", str(out), "--jobs", "1", "--full"]) == 0
 
 
-def test_deleted_letter_leaves_no_page_text_chapter_or_entry(
-    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_deleted_letter_leaves_no_page_text_or_entry(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)
-    (corpus / "letters" / "1930-01-01-trotsky-to-odd.xml").unlink()
+    before = letter_outputs(out)
+    gone = corpus / "letters" / "1930-01-01-trotsky-to-odd.xml"
+    gone.unlink()
     seen = spy(monkeypatch)
     result = run(corpus, out, jobs=1)
     assert not (out / "site" / "letters" / "l3.html").exists()
     assert not (out / "text" / "l3.txt").exists()
-    assert not (out / CACHE / "epub" / "letter-l3.xhtml").exists()
-    assert not any("l3." in rel for rel in json.loads((out / MANIFEST).read_text(encoding="utf-8"))["entries"])
+    with Store(out / CACHE / "build.sqlite") as store:
+        assert store.cached(str(gone)) is None
+        assert not any("l3." in rel for rel in store.outputs())
+    assert seen == [] and result.rendered == 0
     # only pages whose neighbours changed: l2 and l1-copy now follow each other, l3-copy lost its correspondent's letter
-    assert sorted(seen) == [("site", "l1-copy"), ("site", "l2"), ("site", "l3-copy")]
-    assert result.rendered == 3
+    assert changed(before, letter_outputs(out)) == ["site/letters/l1-copy.html", "site/letters/l2.html", "site/letters/l3-copy.html"]
     run(corpus, tmp_path / "full", jobs=1)
     assert tree_bytes(out) == tree_bytes(tmp_path / "full")
 
 
-def test_an_edited_or_deleted_output_is_rendered_again(tmp_path: Path, corpus: Path) -> None:
+def test_an_edited_or_deleted_output_is_written_again(tmp_path: Path, corpus: Path) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)
     before = tree_bytes(out)
     (out / "site" / "letters" / "l1.html").write_text("scribbled over", encoding="utf-8")
     (out / "text" / "l2.txt").unlink()
-    (out / CACHE / "epub" / "letter-l3.xhtml").write_text("<broken", encoding="utf-8")
+    (book,) = out.glob("*.epub")
+    book.write_bytes(b"broken")
     result = run(corpus, out, jobs=1)
-    assert result.rendered == 3
+    assert result.rendered == 0 and result.outputs_rendered == 2 + 0  # two letter outputs; the book is not a letter's
     assert tree_bytes(out) == before
 
 
-def test_a_damaged_manifest_costs_a_full_build(tmp_path: Path, corpus: Path) -> None:
+def test_a_damaged_store_costs_a_full_build(tmp_path: Path, corpus: Path) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)
     before = tree_bytes(out)
-    for junk in ("{not json", '{"format": 1, "entries": {"site/letters/l1.html": {"key": 3}}}', "[]"):
-        (out / MANIFEST).write_text(junk, encoding="utf-8")
+    for junk in (b"{not a database", b"SQLite format 3\x00" + b"\x00" * 200, b""):
+        (out / CACHE / "build.sqlite").write_bytes(junk)
         assert run(corpus, out, jobs=1).rendered == 6
         assert tree_bytes(out) == before
 
@@ -224,21 +253,30 @@ def test_export_html_and_text_are_the_same_whatever_jobs(tmp_path: Path, corpus:
     assert tree_bytes(tmp_path / "h3") == tree_bytes(tmp_path / "h1")
 
 
-def test_the_renderer_pickles_without_its_writers(corpus: Path) -> None:
-    """Workers started by spawn or forkserver receive the renderer pickled: plain data, same output."""
-    renderer = LetterRenderer(collect([str(corpus)]))
-    here = renderer((0, ("site", "text", "epub")))
-    assert renderer._cache  # writers made in this process ...
-    copy = pickle.loads(pickle.dumps(renderer))
-    assert copy._cache == {}  # ... are not sent along
-    assert copy((0, ("site", "text", "epub"))) == here
+def test_the_run_pickles_without_its_schema(corpus: Path) -> None:
+    """Workers (started by spawn or forkserver, or on Dask) receive the run pickled: plain data, same results."""
+    the_pass = CorpusPass([str(corpus)], PassOptions(consumers=("validate", "record", "site", "epub", "text")))
+    result = the_pass.run()
+    run_ = result.run
+    assert run_._schema is not None  # compiled in this process ...
+    copy = pickle.loads(pickle.dumps(run_))
+    assert copy._schema is None  # ... and not sent along
+    path = next(str(p) for p in sorted((corpus / "letters").glob("*.xml")))
+    key = next(iter(run_.registries))
+    here = process_letter(run_, path, key, Path(path).read_bytes(), ())
+    there = process_letter(copy, path, key, Path(path).read_bytes(), ())
+    assert (there.key, there.meta, there.parts) == (here.key, here.meta, here.parts)
 
 
-def test_ordered_map_keeps_order_with_a_small_window() -> None:
+def test_the_local_executor_keeps_order() -> None:
     items = list(range(40))
-    assert list(ordered_map(abs, [-i for i in items], 2, window=3)) == items
-    assert list(ordered_map(abs, [-1], 4)) == [1]
-    assert list(ordered_map(abs, [], 2)) == []
+    assert list(LocalExecutor(2).map(_negate, 0, items)) == [-i for i in items]
+    assert list(LocalExecutor(4).map(_negate, 0, [1])) == [-1]
+    assert list(LocalExecutor(2).map(_negate, 0, [])) == []
+
+
+def _negate(_context: int, item: int) -> int:
+    return -item
 
 
 def test_neighbours_match_the_plain_definition(corpus: Path) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -14,16 +15,19 @@ from rich.table import Table
 from rich.text import Text
 
 from .console import count
-from .errors import Diagnostic, SchemaError, Severity, UsageError
-from .render.collect import EditionData, LetterInfo, collect, slugify
-from .render.epub_stream import write_epub_stream
-from .render.letters import LetterRenderer, PassResult, prune, render_letters
-from .render.manifest import Manifest
-from .render.site import Site, Templates, claim_output_dir
+from .errors import Diagnostic, Severity, UsageError
+from .keys import key_of
+from .render.collect import EditionData, edition_data, slugify
+from .render.epub import stored_chapters, write_book
+from .render.outputs import Outputs
+from .render.site import Site, Templates, claim_output_dir, stored_articles
+from .store import Store
+
+if TYPE_CHECKING:
+    from .letter_pass import LetterOutcome, PassResult
 
 BUILD_MARKER = ".trotsky-tei-build"
-MANIFEST = ".trotsky-tei-manifest.json"  # beside the marker: the key of every letter output of the last build
-CACHE = ".trotsky-tei-cache"  # EPUB chapters of the last build, reused when their key is unchanged
+CACHE = ".trotsky-tei-cache"  # the store of the last build: every letter's results and parts, every output's key
 
 
 @dataclass
@@ -77,12 +81,6 @@ def _status(diags: list[Diagnostic]) -> str:
     return "warnings" if any(d.severity is Severity.WARNING for d in diags) else "ok"
 
 
-def _kept(passed: PassResult, fmt: str, what: str, plural: str | None = None) -> str:
-    """'2 chapters: 1 rendered, 1 up to date'."""
-    r, u = passed.rendered.get(fmt, 0), passed.up_to_date.get(fmt, 0)
-    return f"{count(r + u, what, plural)}: {r} rendered, {u} up to date"
-
-
 @contextmanager
 def _progress(console: Console) -> Iterator[Progress]:
     progress = Progress(
@@ -92,129 +90,169 @@ def _progress(console: Console) -> Iterator[Progress]:
         yield progress
 
 
-def _validate(corpus: Path, jobs: int | None) -> tuple[list[Diagnostic], Step]:
-    try:
-        from .validate import ValidateOptions, validate_paths
-    except ImportError:  # pragma: no cover - only before the validate module exists
-        return [], Step("validate", "skipped", "validation is not available")
-    try:
-        result = validate_paths([str(corpus)], ValidateOptions(jobs=jobs))
-    except SchemaError as exc:  # the bundled schema cannot be loaded: say so, still build
-        return [], Step("validate", "skipped", f"schema not available: {exc}")
-    diags = list(result.diagnostics)
-    s = result.summary()
-    return diags, Step("validate", _status(diags), f"{count(s['files'], 'file')}: {_count(diags)}")
-
-
-def _link(corpus: Path, jobs: int | None) -> Step:
-    try:
-        from .link import link_paths, summary
-    except ImportError:  # pragma: no cover
-        return Step("link", "skipped", "linking is not available")
-    reports, _ = link_paths([str(corpus)], jobs=jobs)
-    s = summary(reports)
-    kinds = ("unlinked", "ambiguous", "broken", "unknown")
-    counts = ", ".join(f"{s.get(k, 0)} {k}" for k in ("linked", *kinds))
-    # report only: nothing here changes the exit status, so an unresolved name is a warning at most
-    status = "warnings" if any(s.get(k, 0) for k in kinds) else "ok"
-    return Step("link", status, f"{counts} (report only; `trotsky-tei link` for details)")
-
-
-def _cmif(corpus: Path, out: Path, licence: str | None = None) -> tuple[Step, list[Diagnostic]]:
-    try:
-        from .render.cmif import CmifOptions, export_cmif, refused
-    except ImportError:  # pragma: no cover - only before the CMIF writer exists
-        return Step("cmif", "skipped", "the CMIF writer is not available"), []
-    diags = export_cmif([str(corpus)], out, options=CmifOptions(licence=licence))
-    if refused(diags):  # no licence to state: no file, and none of an earlier build left behind
-        out.unlink(missing_ok=True)
-        return Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(diags)}"), diags
-    return Step("cmif", _status(diags), f"{out.name}, {_count(diags)}"), diags
-
-
 def epub_name(data: EditionData) -> str:
     """The EPUB's file name: the edition title as a lower-case slug."""
     return f"{slugify(data.edition.title).lower()}.epub"
 
 
+CONSUMERS = ("validate", "link-counts", "record", "cmif", "site", "epub", "text")
+
+
 def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
     mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
+    executor: str | None = None,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
-    Letters are rendered in `jobs` processes (None: all cores); with `cache`, a letter output whose inputs did not
-    change since the last build into `out` is kept as it is (the result is the same bytes as a full build).
+    One pass over the letters (`letter_pass`): each is read and parsed once, in `jobs` processes (None: all cores) or
+    on a Dask cluster (`executor` dask://HOST:PORT), and checked, linked and rendered from that one tree. With `cache`,
+    a letter whose bytes and context did not change since the last build into `out` is not processed again, and an
+    output whose inputs did not change is not written again; the result is the same bytes as a full build.
     `licence` is the CMIF file's Creative Commons licence when the edition states none.
     """
+    from .letter_pass import CheckOptions, CorpusPass, PassOptions
+    from .parallel import make_executor
+    from .render.cmif import CmifOptions, build_cmif, file_diagnostics, refused, serialise
+
     corpus_path, out_path = Path(corpus), Path(out)
     if not corpus_path.is_dir():
         raise UsageError(f"{corpus_path} is not a folder (build takes the corpus folder, e.g. corpus/)")
     claim_output_dir(out_path, BUILD_MARKER, force)
     result = BuildResult(out_path)
-    manifest = Manifest.load(out_path, MANIFEST, use=cache)
+    store = Store(out_path / CACHE / "build.sqlite", reset=not cache)
+    try:
+        with _progress(console) as progress:
+            clock = _Clock(result.seconds)
+            task = progress.add_task("letters", total=None)
+            options = PassOptions(consumers=CONSUMERS, check=CheckOptions(), site_mode=mode)
+            the_pass = CorpusPass([str(corpus_path)], options, store=store, executor=make_executor(jobs, executor))
+            passed = the_pass.run(lambda done, total: progress.update(task, completed=done, total=total))
+            clock.lap("letters")
+            data = edition_data(passed)
+            result.letters = len(data.letters)
+            result.rendered = sum(1 for o in passed.outcomes if o.meta.kind == "letter" and not o.cached)
+            result.up_to_date = sum(1 for o in passed.outcomes if o.meta.kind == "letter" and o.cached)
+            by_path = {o.path: o for o in passed.outcomes}
+            keys = [by_path[i.letter.path].key for i in data.letters]
 
-    with _progress(console) as progress:
-        clock = _Clock(result.seconds)
-        task = progress.add_task("validate", total=None)
-        diags, step = _validate(corpus_path, jobs)
-        clock.lap("validate")
-        result.diagnostics.extend(diags)
-        result.steps.append(step)
-        progress.update(task, total=1, completed=1)
+            diags = _validation_diagnostics(passed)
+            result.diagnostics.extend(diags)
+            files = len(passed.files)
+            result.steps.append(Step("validate", _status(diags), f"{count(files, 'file')}: {_count(diags)}"))
+            result.steps.append(_link_step(passed))
 
-        task = progress.add_task("link", total=None)
-        result.steps.append(_link(corpus_path, jobs))
-        clock.lap("link")
-        progress.update(task, total=1, completed=1)
+            outputs = Outputs(out_path, store)
+            if templates is None and data.root is not None and (data.root / "templates").is_dir():
+                templates = data.root / "templates"
+            site = Site(data, out_path / "site", mode, Templates(templates), articles=stored_articles(store, passed))
+            site.write(outputs, keys, prefix="site/")
+            clock.lap("site")
+            pages = _counts(outputs, "site/letters/")
+            site_files = sum(_counts(outputs, "site/"))
+            site_warns = sorted({d for o in passed.outcomes for d in o.meta.diagnostics_of("site")})
+            result.diagnostics.extend(site_warns)
+            result.steps.append(Step("site", _status(site_warns), (
+                f"{count(site_files, 'file')} ({_kept(pages, 'letter page')}), {_count(site_warns)}"
+            )))
 
-        data = collect([str(corpus_path)])
-        clock.lap("collect")
-        n = len(data.letters)
-        known = {(d.path, d.code, d.line) for d in result.diagnostics}
-        result.diagnostics.extend(d for d in data.diagnostics if (d.path, d.code, d.line) not in known)
+            for info, key in zip(data.letters, keys, strict=True):
+                outputs.write(f"text/{info.slug}.txt", key_of(key, info.slug), lambda info=info: store.part(info.letter.path, "text") or "")  # type: ignore[misc]
+            clock.lap("text")
+            texts = _counts(outputs, "text/")
+            text_warns = [d for o in _in_order(passed, data) for d in o.meta.diagnostics_of("text")]
+            result.diagnostics.extend(text_warns)
+            result.steps.append(Step("text", _status(text_warns), (
+                f"{count(sum(texts), 'file')} ({_kept(texts, 'letter')}), {_count(text_warns)}"
+            )))
 
-        if templates is None and data.root is not None and (data.root / "templates").is_dir():
-            templates = data.root / "templates"
-        site = Site(data, out_path / "site", mode, Templates(templates))
-        name = epub_name(data)
-        tasks = {fmt: progress.add_task(fmt, total=n) for fmt in ("site", "text", "epub")}
-        passed = _letters(data, site, manifest, jobs, lambda fmt: progress.advance(tasks[fmt]), out_path / name)
-        clock.lap("letters")
-        cross = [f"site/{rel}" for rel in site.write_cross()]
-        progress.update(tasks["site"], total=n + len(cross), completed=n + len(cross))
-        keep = [*passed.written["site"], *cross, *passed.written["text"], *passed.written["epub"]]
-        for folder in ("site", "text", CACHE):  # pages of letters that no longer exist go
-            prune(out_path / folder, {out_path / rel for rel in keep})
-        manifest.save()
-        clock.lap("cross-letter pages")
-        result.rendered, result.up_to_date, result.letters = passed.letters_rendered, passed.letters_kept, n
-        result.outputs_rendered = sum(passed.rendered.values())
-        result.outputs_up_to_date = sum(passed.up_to_date.values())
+            name = epub_name(data)
+            book_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
+            made = outputs.write(name, book_key, lambda: _book(data, out_path / name, store, passed))
+            clock.lap("epub")
+            # a chapter is made when its letter is processed; the book is zipped again when any chapter changed
+            chapters = (result.rendered, result.up_to_date)
+            del made
+            epub_warns = sorted({d for o in passed.outcomes for d in o.meta.diagnostics_of("epub")})
+            result.steps.append(Step("epub", _status(epub_warns), f"{name} ({_kept(chapters, 'chapter')}), {_count(epub_warns)}"))
 
-        site_warns = sorted(set(passed.warnings_of("site")))
-        site_files = len(passed.written["site"]) + len(cross)
-        result.outputs.extend(sorted([*passed.written["site"], *cross]))
-        result.diagnostics.extend(site_warns)
-        result.steps.append(Step("site", _status(site_warns), f"{count(site_files, 'file')} ({_kept(passed, 'site', 'letter page')}), {_count(site_warns)}"))
+            cmif_options = CmifOptions(base_url=data.edition.url or None, licence=licence)
+            cmif_diags = sorted({
+                *(d for o in _in_order(passed, data) for d in o.meta.diagnostics_of("cmif")),
+                *file_diagnostics(data.edition, cmif_options),
+            })
+            if refused(cmif_diags):  # no licence to state: no file, and none of an earlier build left behind
+                (out_path / "cmif.xml").unlink(missing_ok=True)
+                result.steps.append(Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(cmif_diags)}"))
+            else:
+                records = [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None]
+                cmif_key = key_of(data.edition, cmif_options, keys)
+                outputs.write("cmif.xml", cmif_key, lambda: serialise(build_cmif(records, data.edition, cmif_options)[0]))
+                result.steps.append(Step("cmif", _status(cmif_diags), f"cmif.xml, {_count(cmif_diags)}"))
+            known = {(d.path, d.code, d.line) for d in result.diagnostics}
+            result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
+            clock.lap("cmif")
 
-        text_warns = passed.warnings_of("text")
-        result.outputs.extend(passed.written["text"])
-        result.diagnostics.extend(text_warns)
-        result.steps.append(Step("text", _status(text_warns), f"{count(len(passed.written['text']), 'file')} ({_kept(passed, 'text', 'letter')}), {_count(text_warns)}"))
-
-        epub_warns = sorted(set(passed.warnings_of("epub")))
-        result.outputs.append(name)
-        result.steps.append(Step("epub", _status(epub_warns), f"{name} ({_kept(passed, 'epub', 'chapter')}), {_count(epub_warns)}"))
-
-        step, cmif_diags = _cmif(corpus_path, out_path / "cmif.xml", licence)
-        clock.lap("cmif")
-        result.steps.append(step)
-        if step.status not in ("skipped", "errors"):
-            result.outputs.append("cmif.xml")
-        known = {(d.path, d.code, d.line) for d in result.diagnostics}
-        result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)
+            outputs.prune(["site", "text"])
+            for rel in outputs.last:  # a book of an earlier title
+                if rel.endswith(".epub") and rel not in outputs.seen:
+                    (out_path / rel).unlink(missing_ok=True)
+            store.keep_letters(passed.files)
+            result.outputs = sorted(outputs.seen)
+            result.outputs_rendered = pages[0] + texts[0] + chapters[0]
+            result.outputs_up_to_date = pages[1] + texts[1] + chapters[1]
+    finally:
+        store.close()
     return result
+
+
+def _counts(outputs: Outputs, prefix: str) -> tuple[int, int]:
+    """(written, kept) of the outputs under `prefix`."""
+    return sum(1 for r in outputs.written if r.startswith(prefix)), sum(1 for r in outputs.kept if r.startswith(prefix))
+
+
+def _kept(counts: tuple[int, int], what: str) -> str:
+    """'2 chapters: 1 rendered, 1 up to date'."""
+    return f"{count(sum(counts), what)}: {counts[0]} rendered, {counts[1]} up to date"
+
+
+def _in_order(passed: PassResult, data: EditionData) -> list[LetterOutcome]:
+    by_path = {o.path: o for o in passed.outcomes}
+    return [by_path[i.letter.path] for i in data.letters]
+
+
+def _validation_diagnostics(passed: PassResult) -> list[Diagnostic]:
+    """Reading and validation diagnostics, file by file (as `validate` reports them, schema errors capped)."""
+    from .validate import DEFAULT_MAX_SCHEMA_ERRORS, _cap_schema, _order
+
+    out: list[Diagnostic] = [*passed.lead]
+    for outcome in passed.outcomes:
+        diags = [*outcome.meta.read, *outcome.meta.diagnostics_of("validate"), *passed.corpus.get(outcome.path, ())]
+        out.extend(_cap_schema(outcome.path, _order(diags), DEFAULT_MAX_SCHEMA_ERRORS)[0])
+    out.extend(passed.extra)
+    return out
+
+
+def _link_step(passed: PassResult) -> Step:
+    counts: dict[str, int] = {}
+    for outcome in passed.outcomes:
+        for status, n in outcome.meta.value("link-counts") or ():
+            counts[status] = counts.get(status, 0) + n
+    kinds = ("unlinked", "ambiguous", "broken", "unknown")
+    detail = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("linked", *kinds))
+    # report only: nothing here changes the exit status, so an unresolved name is a warning at most
+    status = "warnings" if any(counts.get(k, 0) for k in kinds) else "ok"
+    return Step("link", status, f"{detail} (report only; `trotsky-tei link` for details)")
+
+
+def _book(data: EditionData, path: Path, store: Store, passed: PassResult) -> bytes:
+    """The EPUB's bytes (written by `write_book`, then handed to the output writer)."""
+    tmp = path.with_name(f".{path.name}.building")
+    try:
+        write_book(data, tmp, stored_chapters(store, passed))
+        return tmp.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class _Clock:
@@ -227,25 +265,6 @@ class _Clock:
         now = time.perf_counter()
         self.into[name] = now - self.start
         self.start = now
-
-
-def _letters(
-    data: EditionData, site: Site, manifest: Manifest, jobs: int | None, advance: Callable[[str], None], epub: Path
-) -> PassResult:
-    """The per-letter phase: each letter's page, text and EPUB chapter (parallel, incremental), the EPUB zipped in order."""
-    renderer = LetterRenderer(data, site_mode=site.mode, templates=site.templates.folder)
-    targets: dict[str, Callable[[LetterInfo], str]] = {
-        "site": lambda info: f"site/letters/{info.slug}.html",
-        "text": lambda info: f"text/{info.slug}.txt",
-        "epub": lambda info: f"{CACHE}/epub/letter-{info.slug}.xhtml",
-    }
-    passed = PassResult()
-    letters = render_letters(renderer, targets, manifest, jobs=jobs, result=passed, content_of=("epub",), advance=advance)
-    chapters = ((f"letter-{data.letters[i].slug}.xhtml", r["epub"].content, r["epub"].title) for i, r in letters)
-    write_epub_stream(data, epub, chapters)
-    for _rest in letters:  # nothing is left when the book took every chapter; this only makes sure
-        pass
-    return passed
 
 
 def summary_table(result: BuildResult) -> Table:

@@ -38,6 +38,8 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these codes or prefixes; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people (text) or for CI (json).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Check files in N processes (default: all cores).")
+@click.option("--no-cache", is_flag=True, help="Check every file again, even those unchanged since the last run (results are cached in .trotsky-tei-cache/ by content).")
+@click.option("--executor", metavar="URL", help="Where the files are checked: local (the default) or a Dask cluster, dask://HOST:PORT (needs trotsky-tei[dask]).")
 @click.option("--max-schema-errors", type=click.IntRange(min=0), default=20, show_default=True, metavar="N", help="Schema diagnostics shown per file (0: all).")
 @click.option("--today", metavar="YYYY-MM-DD", hidden=True, help="Date the future-date rule compares with (for tests).")
 @click.pass_context
@@ -51,6 +53,8 @@ def validate(
     ignore: tuple[str, ...],
     fmt: str,
     jobs: int | None,
+    no_cache: bool,
+    executor: str | None,
     max_schema_errors: int,
     today: str | None,
 ) -> None:
@@ -76,6 +80,8 @@ def validate(
         today=today or "",
         jobs=jobs,
         max_schema_errors=max_schema_errors,
+        cache=not no_cache,
+        executor=executor,
     )
     result = validate_paths(paths, options)
     console = make_console()
@@ -262,12 +268,6 @@ _MODE_OPTION = click.option(
 )
 
 
-def _edition_data(paths: tuple[str, ...]) -> EditionData:
-    from .render.collect import collect
-
-    return collect(list(paths))
-
-
 def _print_render_diagnostics(console: Console, diags: Iterable[Diagnostic]) -> None:
     from .console import diagnostic_text
 
@@ -300,10 +300,9 @@ def export_html(
 ) -> None:
     """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
     from .console import count
-    from .render.site import export_site
+    from .render.site import export_html as write_site
 
-    data = _edition_data(paths)
-    written, warns = export_site(data, out, mode=mode, templates=templates, force=force, jobs=jobs)
+    data, written, warns = write_site(list(paths), out, mode=mode, templates=templates, force=force, jobs=jobs)
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')}, {count(len(written), 'file')} written to {out}")
 
 
@@ -311,14 +310,15 @@ def export_html(
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", "out", required=True, metavar="FILE", help="The .epub file to write.")
 @click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Which text the chapters give.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render chapters in N processes (default: all cores).")
 @click.pass_context
-def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str) -> None:
+def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, jobs: int | None) -> None:
     """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
     from .console import count
-    from .render.epub import export_epub
+    from .parallel import LocalExecutor
+    from .render.epub import export_book
 
-    data = _edition_data(paths)
-    warns = export_epub(data, out, mode=mode)
+    data, warns = export_book(list(paths), out, mode=mode, executor=LocalExecutor(jobs))
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} written to {out}")
 
 
@@ -331,17 +331,18 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate and render in N processes (default: all cores; 1: no worker processes).")
 @click.option("--no-cache", "--full", "no_cache", is_flag=True, help="Render every letter again, even those unchanged since the last build into DIR.")
 @click.option("--licence", metavar="URL", help="The CMIF file's Creative Commons licence when edition.xml states none (as export cmif --licence).")
+@click.option("--executor", metavar="URL", help="Where the letters are processed: local (the default) or a Dask cluster, dask://HOST:PORT (needs trotsky-tei[dask]); the output is the same bytes.")
 @click.pass_context
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
-    no_cache: bool, licence: str | None,
+    no_cache: bool, licence: str | None, executor: str | None,
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
 
     The edition is written even when there are errors; the exit status is then 1: an error in validation or in
     reading a letter, or no Creative Commons licence for the CMIF file (which is then not written). Warnings leave
-    it at 0. A rebuild into the same DIR renders only the letters whose file or context changed
-    (DIR/.trotsky-tei-manifest.json records them).
+    it at 0. A rebuild into the same DIR processes only the letters whose file or context changed
+    (DIR/.trotsky-tei-cache/ records them).
     """
     from .build import build, summary_table
     from .console import make_console
@@ -354,7 +355,7 @@ def build_cmd(
     console = make_console(stderr=True)
     result = build(
         corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache,
-        licence=licence,
+        licence=licence, executor=executor,
     )
     _print_render_diagnostics(console, list(result.diagnostics))
     console.print(summary_table(result))

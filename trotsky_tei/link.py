@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,10 @@ from lxml import etree
 from . import msident
 from .errors import Diagnostic, Severity
 from .matching import fits
-from .model import Entity
-from .parallel import ordered_map
 from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, detect_codec
-from .reader import REGISTRY_DIR, discover, document_kind, find_corpus_root
-from .registry import Registry, load_registry
-from .xmlfile import NS, XML_ID, atomic_write, expand_prefix, line_of, local_name, parse_bytes
+from .refs import References
+from .registry import Registry
+from .xmlfile import atomic_write, line_of, local_name
 
 NAME_KINDS = {"persName": "person", "placeName": "place", "orgName": "org"}
 TYPED_KINDS = {
@@ -143,94 +140,10 @@ def _is_correspondent(el: etree._Element) -> bool:
     return parent is not None and local_name(parent) == "correspAction" and local_name(el) in CORRESPONDENT_TAGS
 
 
-@dataclass
-class LetterContext:
-    """What resolving a pointer from one letter needs: its folder, its declared prefixes, its ids, the registry."""
-
-    path: str
-    registry: Registry
-    prefixes: list[tuple[str, str, str]]  # (ident, matchPattern, replacementPattern), in document order
-    ids: set[str]
-    registry_files: dict[str, str]  # resolved path -> path as loaded
-
-    def expand(self, pointer: str) -> str | None:
-        prefix, sep, rest = pointer.partition(":")
-        if not sep:
-            return None
-        return expand_prefix([(match, repl) for ident, match, repl in self.prefixes if ident == prefix], rest)
-
-    def registry_file(self, target: str) -> str | None:
-        """The registry file a relative file reference points to (None if it is not one of ours)."""
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target):
-            return None
-        resolved = os.path.realpath(Path(self.path).parent / target)
-        return self.registry_files.get(resolved)
-
-    def resolve(self, pointer: str) -> tuple[str, str | None, str]:
-        """(status, entity id, note) of one pointer: linked, broken (into our registry, no such id) or external."""
-        expanded = self.expand(pointer)
-        declared = expanded is not None
-        target = expanded if expanded is not None else pointer
-        if target.startswith("#"):
-            frag = target[1:]
-            if frag in self.registry.entries:
-                return "linked", frag, ""
-            if frag in self.ids:
-                return "external", None, f"points into this letter ({target})"
-            return "external", None, "not in this letter or the registry"
-        file_part, hash_, frag = target.partition("#")
-        if hash_ and file_part:
-            reg_file = self.registry_file(file_part)
-            if reg_file is not None:
-                ent = self.registry.entries.get(frag)
-                if ent is not None and os.path.realpath(ent.path) == os.path.realpath(reg_file):
-                    return "linked", frag, ""
-                where = f" (it is in {Path(ent.path).name})" if ent is not None else ""
-                return "broken", None, f"no entry '{frag}' in {Path(reg_file).name}{where}"
-            if not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", file_part) and declared:
-                return "external", None, f"prefix points to {file_part}, not a registry file"
-        ent = self.registry.resolve(target)
-        if ent is None and target.startswith(("http://", "https://")):
-            ent = _by_authority_uri(self.registry, target)
-        if ent is not None:
-            return "linked", ent.id, ""
-        if declared:
-            return "external", None, f"{pointer} expands to {target}"
-        return "external", None, "not in the registry"
-
-
-_AUTHORITY_RE = re.compile(
-    r"(?:wikidata\.org/(?:wiki|entity)/(?P<wikidata>Q\d+))|(?:viaf\.org/viaf/(?P<viaf>\d+))|"
-    r"(?:d-nb\.info/gnd/(?P<gnd>[0-9X-]+))|(?:geonames\.org/(?P<geonames>\d+))|(?:isni\.org/isni/(?P<isni>[0-9X]+))"
-)
-
-
-def _by_authority_uri(registry: Registry, uri: str) -> Entity | None:
-    """The entry whose authority id (`idno`) is this URI or the id inside it (Wikidata, VIAF, GND, GeoNames, ISNI)."""
-    m = _AUTHORITY_RE.search(uri)
-    found = {k: v for k, v in m.groupdict().items() if v} if m else {}
-    for entity in registry.entries.values():
-        for type_, value in entity.idnos:
-            if value == uri or (value and found.get(type_.lower()) == value.rstrip("/").rsplit("/", 1)[-1]):
-                return entity
-    return None
-
-
-def _letter_context(tree: etree._ElementTree, path: str, registry: Registry) -> LetterContext:
-    root = tree.getroot()
-    prefixes = [
-        (pd.get("ident", ""), pd.get("matchPattern", ""), pd.get("replacementPattern", ""))
-        for pd in root.iterfind(".//tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS)
-    ]
-    ids = {e.get(XML_ID, "") for e in root.iter() if isinstance(e.tag, str) and e.get(XML_ID)}
-    files = {os.path.realpath(f): f for f in registry.files}
-    return LetterContext(path, registry, prefixes, ids, files)
-
-
-def pointer_for(entity_id: str, entity_path: str, ctx: LetterContext, forms: list[str]) -> str:
+def pointer_for(entity_id: str, entity_path: str, ctx: References, forms: list[str]) -> str:
     """The pointer `--write` adds: the letter's own prefix for that registry file, else the form it already uses."""
     target = os.path.realpath(entity_path)
-    for ident, _match, _repl in ctx.prefixes:
+    for ident, _match, _repl in ctx.prefix_list:
         candidate = f"{ident}:{entity_id}"
         expanded = ctx.expand(candidate)
         if expanded is None:
@@ -248,9 +161,9 @@ def path_dir(path: str) -> str:
     return str(Path(path).parent)
 
 
-def link_tree(tree: etree._ElementTree, path: str, registry: Registry) -> list[MentionReport]:
+def link_tree(tree: etree._ElementTree, path: str, registry: Registry, refs: References | None = None) -> list[MentionReport]:
     """The report of every name in one parsed letter (header and text), in document order."""
-    ctx = _letter_context(tree, path, registry)
+    ctx = refs if refs is not None else References(tree, path, registry)
     index = ElementIndex(tree)
     raw: list[tuple[etree._Element, str]] = []
     for el in index.elements:
@@ -261,7 +174,7 @@ def link_tree(tree: etree._ElementTree, path: str, registry: Registry) -> list[M
     # the pointer forms the letter already uses for registry entries (to write new ones alike)
     forms = [
         p for el, _k in raw for p in (el.get("ref") or "").split()
-        if ctx.resolve(p)[0] == "linked" and ctx.expand(p) is None
+        if ctx.link_status(p)[0] == "linked" and ctx.expand(p) is None
     ]
     out: list[MentionReport] = []
     for el, kind in raw:
@@ -274,7 +187,7 @@ def link_tree(tree: etree._ElementTree, path: str, registry: Registry) -> list[M
             "ref": ref if ref is not None else key, "correspondent": is_corr, "index": index[el],
         }
         if ref is not None and ref.strip():
-            results = [ctx.resolve(p) for p in ref.split()]
+            results = [ctx.link_status(p) for p in ref.split()]
             status, ent_id, note = next(
                 (r for r in results if r[0] == "broken"), next((r for r in results if r[0] == "linked"), results[0])
             )
@@ -343,27 +256,6 @@ def _diagnostics(path: str, mentions: list[MentionReport]) -> list[Diagnostic]:
     return diags
 
 
-class RegistryCache:
-    """Registries by folder: the one given with `--registry`, else each file's corpus `registry/` folder."""
-
-    def __init__(self, folder: str | None = None) -> None:
-        self.folder = folder
-        self._cache: dict[str, tuple[Registry, list[Diagnostic]]] = {}
-
-    def for_file(self, path: str) -> tuple[str | None, Registry, list[Diagnostic]]:
-        folder = self.folder
-        if folder is None:
-            root = find_corpus_root(path)
-            folder = str(root / REGISTRY_DIR) if root is not None and (root / REGISTRY_DIR).is_dir() else None
-        if folder is None:
-            return None, Registry(), []
-        key = os.path.realpath(folder)
-        if key not in self._cache:
-            self._cache[key] = load_registry(folder)
-        reg, diags = self._cache[key]
-        return folder, reg, diags
-
-
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
     """The change as a unified diff of the file's text."""
     codec = detect_codec(old)
@@ -372,35 +264,22 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
     return "".join(difflib.unified_diff(a, b, fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
-def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_run: bool = False) -> LetterReport:
-    """Link one file; with `write`, add the unambiguous `@ref`s to it losslessly (with `dry_run`, only diff them)."""
-    report = LetterReport(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        report.diagnostics.append(
-            Diagnostic(path, 0, 0, Severity.ERROR, "TT000", "unreadable", exc.strerror or str(exc))
-        )
-        return report
-    parsed = parse_bytes(data, path)
-    report.diagnostics.extend(parsed.diagnostics)
-    if parsed.tree is None:
-        return report
-    kind = document_kind(parsed.tree)
-    if kind != "letter":
-        report.skipped = f"a {kind} file, not a letter"
-        return report
-    folder, registry, reg_diags = registries.for_file(path)
-    report.registry = folder
-    mentions = link_tree(parsed.tree, path, registry)
+def link_doc(
+    path: str, tree: etree._ElementTree, registry: Registry, refs: References | None = None, data: bytes | None = None,
+    *, write: bool = False, dry_run: bool = False, registry_folder: str | None = None,
+) -> LetterReport:
+    """Link one parsed letter; with `write`, add the unambiguous `@ref`s to its file (`data`: its bytes) losslessly
+    (with `dry_run`, only diff them)."""
+    report = LetterReport(path, registry=registry_folder)
+    mentions = link_tree(tree, path, registry, refs)
     proposals = [m for m in mentions if m.status == "unlinked" and m.proposed_ref]
     # call numbers that stand only in prose: the msIdentifier to add or complete (msident.py, same lossless edits)
-    fixes = msident.propose(parsed.tree, registry, data)
-    if (proposals or any(f.edit for f in fixes)) and (write or dry_run):
+    fixes = msident.propose(tree, registry, data)
+    if (proposals or any(f.edit for f in fixes)) and (write or dry_run) and data is not None:
         edits: list[Edit] = [SetAttribute(m.index, "ref", m.proposed_ref or "") for m in proposals]
         edits += [f.edit for f in fixes if f.edit is not None]
         try:
-            new = apply_edits(data, edits, tree=parsed.tree)
+            new = apply_edits(data, edits, tree=tree)
         except PatchError as exc:
             report.diagnostics.append(
                 Diagnostic(path, 0, 0, Severity.ERROR, "TT808", "cannot-write", f"not written: {exc}")
@@ -410,7 +289,7 @@ def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_
             if dry_run:
                 report.diff = unified_diff(path, data, new)
             else:
-                atomic_write(path, new)
+                atomic_write(path, new)  # the user's own file: synced to disk before it replaces the old one
                 report.written = True
                 done = {m.index for m in proposals}
                 mentions = [
@@ -420,26 +299,7 @@ def link_file(path: str, registries: RegistryCache, *, write: bool = False, dry_
     report.mentions = mentions
     report.diagnostics.extend(_diagnostics(path, mentions))
     report.diagnostics.extend(msident.fix_diagnostics(path, fixes, written=report.written))
-    del reg_diags  # registry problems are `validate`'s (TT6xx); link reports names
     return report
-
-
-@dataclass
-class _LinkWorker:
-    """`link_file` for a worker process: plain data that pickles; each process loads the registries it needs once."""
-
-    registry: str | None
-    write: bool
-    dry_run: bool
-    _registries: RegistryCache | None = None
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"registry": self.registry, "write": self.write, "dry_run": self.dry_run, "_registries": None}
-
-    def __call__(self, path: str) -> LetterReport:
-        if self._registries is None:
-            self._registries = RegistryCache(self.registry)
-        return link_file(path, self._registries, write=self.write, dry_run=self.dry_run)
 
 
 def link_paths(
@@ -452,11 +312,27 @@ def link_paths(
 ) -> tuple[list[LetterReport], list[Diagnostic]]:
     """Link every letter under `paths` (files and folders); registry files and the edition file are skipped.
 
-    `jobs` processes (None: every core) share the files; the reports come back in the files' order.
+    Each file is read and parsed once; `jobs` processes (None: every core) share them, the reports come back in
+    the files' order. Registry problems are `validate`'s (TT6xx); link reports names.
     """
-    files, diags = discover(list(paths))
-    reports = list(ordered_map(_LinkWorker(registry, write, dry_run), files, jobs))
-    return [r for r in reports if not r.skipped], diags
+    from .letter_pass import CorpusPass, PassOptions
+    from .parallel import LocalExecutor
+
+    mode = "dry-run" if dry_run else "write" if write else ""
+    result = CorpusPass(
+        list(paths), PassOptions(consumers=("link",), link_write=mode), registry_dir=registry, executor=LocalExecutor(jobs)
+    ).run()
+    diags = list(result.lead)
+    reports: list[LetterReport] = []
+    for outcome in result.outcomes:
+        report = outcome.extra.get("link")
+        if report is None and outcome.meta.kind is None:  # unreadable: its diagnostics stand in a report of its own
+            report = LetterReport(outcome.path, diagnostics=list(outcome.meta.read))
+        elif report is not None:
+            report.diagnostics[:0] = outcome.meta.read
+        if report is not None:
+            reports.append(report)
+    return reports, diags
 
 
 def summary(reports: list[LetterReport]) -> dict[str, int]:

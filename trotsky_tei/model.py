@@ -159,3 +159,5 @@ class Edition:
     language: str = "en"
     identifier: str = ""
     about_path: str = ""  # the file whose text/body is the about page
+    url: str = ""  # publicationStmt/idno type="URL": the web edition's base URL (http or https), "" when none
+    about_html: str = ""  # the edition file's text/body as simple HTML for the about page (every text escaped)

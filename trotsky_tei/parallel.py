@@ -1,4 +1,9 @@
-"""Work spread over processes: how workers start, and an ordered map with bounded work in flight."""
+"""Where the per-letter work runs: this process, local worker processes, or a Dask cluster; results in input order.
+
+Every executor has one method, `map(fn, context, items)`: `fn(context, item)` for each item, in input order, with a
+bounded number of items in flight (results never pile up faster than the caller consumes them). The context (the
+run: options, registry, edition) is sent to each worker once, not with every item.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,26 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from .errors import UsageError
+
+C = TypeVar("C")
 T = TypeVar("T")
 R = TypeVar("R")
 
-_WORKER: Callable[[Any], Any] | None = None
+_CONTEXT: Any = None
 
 
-def _init(worker: Callable[[Any], Any]) -> None:
-    global _WORKER
-    _WORKER = worker  # it arrives pickled, once per process
+def _init(context: Any) -> None:
+    global _CONTEXT
+    _CONTEXT = context  # it arrives pickled, once per process
 
 
-def _call(item: Any) -> Any:
-    assert _WORKER is not None
-    return _WORKER(item)
+def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
+    return fn(_CONTEXT, item)
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -43,28 +51,83 @@ def default_jobs(jobs: int | None) -> int:
     return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
 
 
-def ordered_map(worker: Callable[[T], R], items: Sequence[T], jobs: int | None = None, window: int = 0) -> Iterator[R]:
-    """`worker(item)` for each item, in input order, in `jobs` processes (1: in this process).
+class Executor(Protocol):
+    """Runs `fn(context, item)` for each item and yields the results in input order."""
 
-    At most `window` items (default 4 per process) are in flight, so results never pile up in memory faster than
-    the caller consumes them; the caller writes each result before the next one is fetched. `worker` must be
-    picklable (a module-level function or an object whose state is plain data).
-    """
-    n = min(default_jobs(jobs), len(items))
-    if n <= 1:
-        yield from map(worker, items)
-        return
-    window = window or 4 * n
-    with ProcessPoolExecutor(max_workers=n, mp_context=process_context(), initializer=_init, initargs=(worker,)) as pool:
-        pending: deque[Future[Any]] = deque()
-        source = iter(items)
+    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]: ...
+
+
+def _ordered(pool: FuturesExecutor, submit: Callable[[T], Future[R]], items: Sequence[T], window: int) -> Iterator[R]:
+    pending: deque[Future[R]] = deque()
+    source = iter(items)
+    for item in source:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            break
+    while pending:
+        result = pending.popleft().result()
         for item in source:
-            pending.append(pool.submit(_call, item))
-            if len(pending) >= window:
-                break
-        while pending:
-            result = pending.popleft().result()
-            for item in source:
-                pending.append(pool.submit(_call, item))
-                break
-            yield result
+            pending.append(submit(item))
+            break
+        yield result
+
+
+class LocalExecutor:
+    """`jobs` local processes (1: this process, no workers), started by forkserver or spawn."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = default_jobs(jobs)
+
+    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]:
+        n = min(self.jobs, len(items))
+        if n <= 1:
+            yield from (fn(context, item) for item in items)
+            return
+        with ProcessPoolExecutor(max_workers=n, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
+            yield from _ordered(pool, lambda item: pool.submit(_call, fn, item), items, 4 * n)
+
+
+class DaskExecutor:
+    """The tasks of a run on a Dask cluster (`distributed`): `address` is the scheduler's, e.g. tcp://host:8786.
+
+    Workers must see the corpus at the same paths as this process (a shared file system): a letter's bytes are
+    sent with its task, but pointers into other files are checked where the task runs.
+    """
+
+    def __init__(self, address: str) -> None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError as exc:
+            raise UsageError(
+                "--executor dask://… needs the optional Dask support: pip install 'trotsky-tei[dask]'"
+            ) from exc
+        self.address = address
+
+    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]:
+        import distributed
+
+        if not items:
+            return
+        connect: Any = distributed.Client  # untyped: the results are checked where they are used
+        try:
+            client = connect(self.address, timeout="20s")
+        except OSError as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at {self.address}: {exc}") from exc
+        try:
+            shared = client.scatter(context, broadcast=True)  # sent to each worker once
+            pool = client.get_executor(pure=False)
+            workers = max(1, sum(client.nthreads().values()))
+            yield from _ordered(pool, lambda item: pool.submit(fn, shared, item), items, 4 * workers)
+        finally:
+            client.close()
+
+
+def make_executor(jobs: int | None = None, executor: str | None = None) -> Executor:
+    """`--executor` (dask://HOST:PORT, or "local") and `--jobs` as an executor."""
+    if executor is None or executor == "local":
+        return LocalExecutor(jobs)
+    if executor.startswith("dask://"):
+        return DaskExecutor("tcp://" + executor.removeprefix("dask://"))
+    if executor.startswith(("tcp://", "tls://", "ws://", "wss://")):
+        return DaskExecutor(executor)
+    raise UsageError(f"--executor {executor}: expected 'local' or dask://HOST:PORT")

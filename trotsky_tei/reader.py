@@ -220,12 +220,19 @@ def read(path: str) -> LetterFile:
 
 def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
     """Edition metadata from `<root>/edition.xml`; a neutral default where there is none."""
+    return read_edition_file(corpus_root)[0]
+
+
+def read_edition_file(corpus_root: str | os.PathLike[str] | None) -> tuple[Edition, Parsed | None]:
+    """`read_edition`, and the parsed edition file (None where there is none), so that checking it needs no new read."""
     if corpus_root is None:
-        return Edition(title="TEI letters")
+        return Edition(title="TEI letters"), None
     path = Path(corpus_root) / EDITION_FILE
+    if not path.is_file():
+        return Edition(title=Path(corpus_root).resolve().name or "TEI letters"), None
     parsed = parse_file(path)
     if parsed.tree is None:
-        return Edition(title=Path(corpus_root).resolve().name or "TEI letters")
+        return Edition(title=Path(corpus_root).resolve().name or "TEI letters"), parsed
     root = parsed.tree.getroot()
     fd = root.find("tei:teiHeader/tei:fileDesc", NS)
 
@@ -237,7 +244,8 @@ def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
     editors = tuple(text_of(e) for e in fd.iterfind("tei:titleStmt/tei:editor", NS)) if fd is not None else ()
     text_el = root.find("tei:text", NS)
     date_el = fd.find("tei:publicationStmt/tei:date", NS) if fd is not None else None
-    return Edition(
+    url = first("tei:publicationStmt/tei:idno[@type='URL']")
+    edition = Edition(
         title=first("tei:titleStmt/tei:title[@type='main']") or first("tei:titleStmt/tei:title"),
         subtitle=first("tei:titleStmt/tei:title[@type='sub']"),
         editors=editors,
@@ -248,4 +256,27 @@ def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
         language=(text_el.get(XML_LANG) if text_el is not None else None) or root.get(XML_LANG) or "en",
         identifier=first("tei:publicationStmt/tei:idno"),
         about_path=str(path),
+        url=url if url.startswith(("https://", "http://")) else "",
+        about_html=_about_html(root),
     )
+    return edition, parsed
+
+
+def _about_html(root: etree._Element) -> str:
+    """The edition file's `text/body` as simple HTML (heads, paragraphs, lists); every text escaped."""
+    import html
+
+    body = root.find("tei:text/tei:body", NS)
+    if body is None:
+        return ""
+    out = []
+    for el in body.iter("{*}head", "{*}p", "{*}list"):
+        local = local_name(el)
+        if local == "head":
+            out.append(f"<h2>{html.escape(text_of(el))}</h2>")
+        elif local == "list":
+            items = "".join(f"<li>{html.escape(text_of(i))}</li>" for i in el.iterfind("tei:item", NS))
+            out.append(f"<ul>{items}</ul>")
+        elif (parent := el.getparent()) is not None and local_name(parent) != "item":
+            out.append(f"<p>{html.escape(text_of(el))}</p>")
+    return "\n".join(out)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from .errors import Diagnostic, Severity
+from .keys import key_of
 from .model import Collection, Entity
 from .reader import text_of
 from .xmlfile import NS, XML_ID, expand_prefix, line_of, local_name, parse_file
@@ -20,21 +26,157 @@ ENTRY_TAGS = {"person": "person", "place": "place", "org": "org"}
 REPOSITORY_NOTE_TYPES = ("callNumberPattern",)  # typed notes that are data, not the entry's description
 
 
+# what the letter being processed looked up in the registry (its dependencies), per thread or task
+_LOOKUPS: ContextVar[set[str] | None] = ContextVar("registry_lookups", default=None)
+_AUTHORITY_URL = re.compile(
+    r"(?:wikidata\.org/(?:wiki|entity)/(?P<wikidata>Q\d+))|(?:viaf\.org/viaf/(?P<viaf>\d+))|"
+    r"(?:d-nb\.info/gnd/(?P<gnd>[0-9X-]+))|(?:geonames\.org/(?P<geonames>\d+))|(?:isni\.org/isni/(?P<isni>[0-9X]+))"
+)
+
+
+def _file_state(path: str) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    return f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def note_dependency(what: str) -> None:
+    """Note, for the letter being processed, something besides the registry its results depend on (`@file:PATH`)."""
+    _note(what)
+
+
+def _note(what: str) -> None:
+    seen = _LOOKUPS.get()
+    if seen is not None:
+        seen.add(what)
+
+
 @dataclass
 class Registry:
-    """All registry entries by `xml:id`, and the `prefixDef`s that make short pointers (`wikidata:Q33391`) resolve."""
+    """All registry entries by `xml:id`, and the `prefixDef`s that make short pointers (`wikidata:Q33391`) resolve.
+
+    Every lookup of an entry is noted while `recording()` is active, so a letter's results can be keyed on exactly
+    the entries it used (a registry change then redoes only the letters that looked up a changed entry).
+    Lookups that look at many entries at once (name matching, authority ids, a kind's list) are noted as groups.
+    Work that is the same for every letter (real paths of the files, the authority index) is done once, lazily.
+    """
 
     entries: dict[str, Entity] = field(default_factory=dict)
     prefixes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # prefix -> [(matchPattern, replacementPattern)]
     files: list[str] = field(default_factory=list)
     # (path, line) of TT601 repeats whose first entry is in the same file (rule TT201 also sees those)
     repeats_within_file: set[tuple[str, int]] = field(default_factory=set)
+    # every xml:id in the registry files -> the names of the files that hold it (entries, collections, roots)
+    ids_in_files: dict[str, list[str]] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # lazily built indexes and hashes are made again where they are needed (a worker process)
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def __contains__(self, entry_id: str) -> bool:
+        _note(entry_id)
         return entry_id in self.entries
 
     def get(self, entry_id: str) -> Entity | None:
+        _note(entry_id)
         return self.entries.get(entry_id)
+
+    # --- what a letter used --------------------------------------------------------------------------
+
+    @contextmanager
+    def recording(self) -> Iterator[set[str]]:
+        """Note every lookup made inside the block (in this thread) into the set it yields."""
+        seen: set[str] = set()
+        token = _LOOKUPS.set(seen)
+        try:
+            yield seen
+        finally:
+            _LOOKUPS.reset(token)
+
+    def content_key(self) -> str:
+        """One hash of every entry (what the registers show)."""
+        return self._hash_of("@all")
+
+    def layout_key(self) -> str:
+        """What every letter's pointer resolution depends on: the registry's files and the prefixes they declare."""
+        return key_of([Path(f).name for f in self.files], self.prefixes)
+
+    def dependency_key(self, lookups: Iterable[str]) -> str:
+        """One hash of what `lookups` found: each entry looked up (or its absence) and each group looked at."""
+        return key_of(*((name, self._hash_of(name)) for name in sorted(lookups)))
+
+    def _hash_of(self, name: str) -> str:
+        cache: dict[str, str] = self.__dict__.setdefault("_hashes", {})
+        found = cache.get(name)
+        if found is None:
+            if name.startswith("@kind:"):
+                kind = name[6:]
+                found = key_of(*(e for e in self.entries.values() if e.kind == kind))
+            elif name == "@all":
+                found = key_of(*self.entries.values())
+            elif name == "@names":
+                found = key_of(*((e.id, e.kind, e.names) for e in self.entries.values()))
+            elif name == "@authority":
+                found = key_of(*((e.id, e.idnos) for e in self.entries.values()))
+            elif name.startswith("@file:"):  # another file a pointer leads into (its ids), or its existence
+                found = _file_state(name[6:])
+            else:
+                found = key_of(self.entries.get(name), self.ids_in_files.get(name))
+            cache[name] = found
+        return found
+
+    # --- indexes made once per process ----------------------------------------------------------------
+
+    def real_files(self) -> dict[str, str]:
+        """Each registry file's real path -> the path as loaded (symlinks and `..` resolved once, not per pointer)."""
+        found: dict[str, str] | None = self.__dict__.get("_real_files")
+        if found is None:
+            found = self.__dict__["_real_files"] = {os.path.realpath(f): f for f in self.files}
+        return found
+
+    def file_names(self) -> frozenset[str]:
+        """The base names of the registry files."""
+        found: frozenset[str] | None = self.__dict__.get("_file_names")
+        if found is None:
+            found = self.__dict__["_file_names"] = frozenset(Path(f).name for f in self.files)
+        return found
+
+    def _authority(self) -> tuple[dict[str, int], dict[tuple[str, str], int], dict[tuple[str, str], int], list[Entity]]:
+        """(value -> entry, (type, value) -> entry, (type, last URL segment) -> entry, entries), first entry wins."""
+        index = self.__dict__.get("_authority_index")
+        if index is None:
+            order = list(self.entries.values())
+            by_value: dict[str, int] = {}
+            by_type: dict[tuple[str, str], int] = {}
+            by_segment: dict[tuple[str, str], int] = {}
+            for n, entity in enumerate(order):
+                for type_, value in entity.idnos:
+                    by_value.setdefault(value, n)
+                    by_type.setdefault((type_.lower(), value), n)
+                    if value:
+                        by_segment.setdefault((type_.lower(), value.rstrip("/").rsplit("/", 1)[-1]), n)
+            index = self.__dict__["_authority_index"] = (by_value, by_type, by_segment, order)
+        return index
+
+    def by_authority(self, value: str, type_: str = "", rest: str = "") -> Entity | None:
+        """The first entry with an `idno` whose value is `value`, or (with `type_`) of that type whose value is `rest`."""
+        _note("@authority")
+        by_value, by_type, _, order = self._authority()
+        hits = [by_value.get(value), by_type.get((type_.lower(), rest)) if type_ else None]
+        found = [n for n in hits if n is not None]
+        return order[min(found)] if found else None
+
+    def by_authority_uri(self, uri: str) -> Entity | None:
+        """The entry whose authority id is this URI, or the Wikidata, VIAF, GND, GeoNames or ISNI id inside it."""
+        _note("@authority")
+        by_value, _, by_segment, order = self._authority()
+        m = _AUTHORITY_URL.search(uri)
+        ids = {k: v for k, v in m.groupdict().items() if v} if m else {}
+        hits = [by_value.get(uri), *(by_segment.get((t, v)) for t, v in ids.items())]
+        found = [n for n in hits if n is not None]
+        return order[min(found)] if found else None
 
     def expand(self, pointer: str) -> str | None:
         """Expand a prefixed pointer by the declared `prefixDef`s; None where the prefix is not declared."""
@@ -47,29 +189,31 @@ class Registry:
         """The entry a pointer names: `#id`, `file.xml#id`, or a declared prefix that expands to one of those."""
         pointer = pointer.strip()
         if pointer.startswith("#"):
-            return self.entries.get(pointer[1:])
+            return self.get(pointer[1:])
         if "#" in pointer and not pointer.startswith(("http:", "https:")):
-            return self.entries.get(pointer.rpartition("#")[2])
+            return self.get(pointer.rpartition("#")[2])
         expanded = self.expand(pointer)
         if expanded is not None and expanded != pointer:
             return self.resolve(expanded)
         # an authority URI or id stored as idno (e.g. wikidata:Q33391 -> the entry with that Wikidata id)
         prefix, sep, rest = pointer.partition(":")
         if sep:
-            for entity in self.entries.values():
-                if any(t.lower() == prefix.lower() and v == rest for t, v in entity.idnos):
-                    return entity
+            _note("@authority")
+            return self._authority()[3][n] if (n := self._authority()[1].get((prefix.lower(), rest))) is not None else None
         return None
 
     def by_kind(self, kind: str) -> list[Entity]:
+        _note(f"@kind:{kind}")
         return sorted((e for e in self.entries.values() if e.kind == kind), key=lambda e: (e.label.casefold(), e.id))
 
     def match(self, name: str, kind: str) -> MatchResult:
         """Every entry of a compatible kind that `name` fits (initials, particles, order, variants; see matching.py)."""
+        _note("@names")
         return self._matcher().match(name, kind)
 
     def suggest(self, name: str, kind: str) -> tuple[Candidate, ...]:
         """Entries whose names hold every word of `name` (a hint for an unmatched short form; see matching.py)."""
+        _note("@names")
         return self._matcher().suggest(name, kind)
 
     def _matcher(self) -> Matcher:
@@ -165,16 +309,27 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
 
 def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]]:
     """Read every `*.xml` in `folder`; an unreadable file or a duplicate id is a diagnostic."""
+    registry, diags, _trees = load_registry_files(folder)
+    return registry, diags
+
+
+def load_registry_files(folder: str | Path | None) -> tuple[Registry, list[Diagnostic], dict[str, etree._ElementTree]]:
+    """`load_registry`, and the parsed tree of each registry file (path as loaded -> tree), for checking them too.
+
+    Each file is parsed once: whoever validates the registry files takes their trees from here.
+    """
     reg = Registry()
     diags: list[Diagnostic] = []
+    trees: dict[str, etree._ElementTree] = {}
     if folder is None or not Path(folder).is_dir():
-        return reg, diags
+        return reg, diags, trees
     for path in sorted(Path(folder).glob("*.xml")):
         sp = str(path)
         parsed = parse_file(path)
         diags.extend(parsed.diagnostics)
         if parsed.tree is None:
             continue
+        trees[sp] = parsed.tree
         reg.files.append(sp)
         root = parsed.tree.getroot()
         for pd in root.iterfind(".//tei:listPrefixDef/tei:prefixDef", NS):
@@ -182,8 +337,15 @@ def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]
                 (pd.get("matchPattern", ""), pd.get("replacementPattern", ""))
             )
         for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            xml_id = el.get(XML_ID)
+            if xml_id is not None:
+                holders = reg.ids_in_files.setdefault(xml_id, [])
+                if path.name not in holders:
+                    holders.append(path.name)
             kind = ENTRY_TAGS.get(local_name(el))
-            if kind is None or el.get(XML_ID) is None:
+            if kind is None or xml_id is None:
                 continue
             ent = _entity(el, kind, sp)
             if ent.id in reg.entries:
@@ -198,4 +360,4 @@ def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]
                 )
                 continue
             reg.entries[ent.id] = ent
-    return reg, diags
+    return reg, diags, trees

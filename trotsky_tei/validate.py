@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
 import os
+import sqlite3
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,11 +12,10 @@ from typing import Any, Protocol
 from lxml import etree
 
 from .errors import Diagnostic, SchemaError, Severity, UsageError
-from .parallel import process_context
-from .reader import REGISTRY_DIR, discover, find_corpus_root, read
-from .registry import Registry, load_registry
-from .rules import Rule, RuleContext, all_rules
-from .xmlfile import XML_ID, line_of
+from .letter_pass import DUPLICATE_LETTER_ID, CheckOptions
+from .reader import find_corpus_root
+from .rules import all_rules
+from .store import Store
 
 SCHEMA_CODE = "TT100"
 DEFAULT_MAX_SCHEMA_ERRORS = 20
@@ -35,8 +32,6 @@ class Check:
     source: str
     applies_to: tuple[str, ...] = ()  # document kinds; empty: all files
 
-
-DUPLICATE_LETTER_ID = "TT204"
 
 BUILTIN_CHECKS: tuple[Check, ...] = (
     Check("TT000", "unreadable", "A path that does not exist, or a file that cannot be read.", "input"),
@@ -94,6 +89,12 @@ class ValidateOptions:
     today: str = ""  # ISO date for TT303; empty: the real today
     jobs: int | None = None  # None: os.cpu_count()
     max_schema_errors: int = DEFAULT_MAX_SCHEMA_ERRORS  # per file; 0: no limit
+    cache: bool = False  # reuse the results of files unchanged since the last run (the CLI's default; --no-cache)
+    executor: str | None = None  # None or "local": `jobs` local processes; dask://HOST:PORT: a Dask cluster
+
+    def check(self) -> CheckOptions:
+        """What of these options changes the results (the rest says where and how they are made, or shown)."""
+        return CheckOptions(self.schema_path, self.use_schema, self.select, self.ignore, self.today)
 
     def wants(self, code: str) -> bool:
         """Whether diagnostics with `code` are reported under --select/--ignore."""
@@ -110,6 +111,7 @@ class ValidationResult:
     diagnostics: list[Diagnostic]
     counts: dict[str, int] = field(default_factory=dict)  # errors / warnings / infos, including ones not shown
     not_shown: int = 0  # schema diagnostics beyond --max-schema-errors
+    checked: int = 0  # files checked in this run (the others' results came from the cache)
 
     @property
     def exit_code(self) -> int:
@@ -147,134 +149,12 @@ def parse_codes(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-# --- per-process state: the schema compiled once, registries loaded once ----------------------------
-
-_SCHEMAS: dict[str | None, SchemaLike] = {}
-
-
 def get_schema(path: str | None) -> SchemaLike:
-    """The compiled schema (bundled when `path` is None), compiled once per process; SchemaError if unusable."""
-    key = str(Path(path).resolve()) if path else None
-    cached = _SCHEMAS.get(key)
-    if cached is not None:
-        return cached
-    if path is not None and not Path(path).is_file():
-        raise SchemaError(f"schema file not found: {path}")
-    try:
-        from .schema import (
-            load_schema,  # the SCHEMA module; imported late so rules work without it
-        )
-    except ImportError as exc:
-        raise SchemaError(f"schema support is not available ({exc})") from exc
-    try:
-        schema: SchemaLike = load_schema(path)
-    except SchemaError:
-        raise
-    except Exception as exc:
-        raise SchemaError(f"cannot compile schema {path or '(bundled)'}: {exc}") from exc
-    _SCHEMAS[key] = schema
+    """The compiled schema (bundled when `path` is None); SchemaError if unusable."""
+    from .letter_pass import compile_schema
+
+    schema: SchemaLike = compile_schema(path)
     return schema
-
-
-class _State:
-    """What one process needs to check files: options, schema, rules, and a registry per corpus root."""
-
-    def __init__(self, options: ValidateOptions) -> None:
-        self.options = options
-        self.schema = get_schema(options.schema_path) if options.use_schema and options.wants(SCHEMA_CODE) else None
-        self.rules: list[Rule] = [r for r in all_rules() if options.wants(r.code)]
-        self.registries: dict[str, tuple[Registry, list[Diagnostic]]] = {}
-        self.today = options.today or _dt.date.today().isoformat()
-
-    def registry_dir(self, path: str) -> str | None:
-        """--registry as given, else <corpus root>/registry: relative (to the working folder) when `path` is."""
-        if self.options.registry_dir is not None:
-            return self.options.registry_dir
-        root = find_corpus_root(path)
-        if root is None or not (root / REGISTRY_DIR).is_dir():
-            return None
-        folder = root / REGISTRY_DIR
-        return str(folder) if Path(path).is_absolute() else os.path.relpath(folder)
-
-    def registry(self, folder: str | None) -> tuple[Registry, list[Diagnostic]]:
-        key = folder or ""
-        if key not in self.registries:
-            self.registries[key] = load_registry(folder) if folder else (Registry(), [])
-        return self.registries[key]
-
-
-_WORKER: _State | None = None
-
-
-def _init_worker(options: ValidateOptions) -> None:
-    global _WORKER
-    _WORKER = _State(options)  # with fork the compiled schema is inherited; otherwise compiled here, once
-
-
-LetterId = tuple[str, int]  # a letter's TEI/@xml:id and the line of its TEI element
-
-
-def _check_in_worker(path: str) -> tuple[list[Diagnostic], LetterId | None]:
-    assert _WORKER is not None
-    return _check(path, _WORKER)
-
-
-def _internal(path: str, what: str, exc: BaseException) -> Diagnostic:
-    return Diagnostic(path, 0, 0, Severity.ERROR, "TT099", "internal-error", f"{what} failed: {type(exc).__name__}: {exc}")
-
-
-def check_file(path: str, state: _State) -> list[Diagnostic]:
-    """All diagnostics for one file: reading, schema (capped), then each selected rule; never raises."""
-    return _check(path, state)[0]
-
-
-def _check(path: str, state: _State) -> tuple[list[Diagnostic], LetterId | None]:
-    """check_file's diagnostics, and the letter's id for the checks across files (None: not a letter, or no id)."""
-    try:
-        lf = read(path)
-    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the other files
-        return [_internal(path, "reading", exc)], None
-    diags = list(lf.parsed.diagnostics)
-    tree = lf.parsed.tree
-    if tree is None:
-        return diags, None
-    root = tree.getroot()
-    letter_id = root.get(XML_ID) if lf.kind == "letter" else None
-    found: LetterId | None = (letter_id.strip(), line_of(root)) if letter_id and letter_id.strip() else None
-    if state.schema is not None:
-        try:
-            diags.extend(state.schema.validate(tree, path))
-        except Exception as exc:  # noqa: BLE001
-            diags.append(_internal(path, "schema validation", exc))
-    registry, _ = state.registry(state.registry_dir(path))
-    ctx = RuleContext(path, tree, lf.kind or "letter", registry, lf.letter, state.today)
-    for r in state.rules:
-        try:
-            diags.extend(r.check(ctx))
-        except Exception as exc:  # noqa: BLE001
-            diags.append(_internal(path, f"rule {r.code} {r.name}", exc))
-    return diags, found
-
-
-def duplicate_letter_ids(found: Sequence[tuple[str, LetterId | None]]) -> list[Diagnostic]:
-    """TT204 for each letter whose id an earlier letter (in the order given) already has, naming the first one."""
-    first: dict[str, tuple[str, int]] = {}
-    out: list[Diagnostic] = []
-    for path, ident in found:
-        if ident is None:
-            continue
-        value, line = ident
-        if value in first:
-            where, where_line = first[value]
-            out.append(
-                Diagnostic(
-                    path, line, 1 if line else 0, Severity.ERROR, DUPLICATE_LETTER_ID, "duplicate-letter-id",
-                    f"letter id '{value}' (TEI/@xml:id) is already the id of {where}:{where_line}; each letter needs its own",
-                )
-            )
-        else:
-            first[value] = (path, line)
-    return out
 
 
 def _order(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -299,56 +179,39 @@ def _cap_schema(path: str, diags: list[Diagnostic], limit: int) -> tuple[list[Di
     return kept, more
 
 
-def _jobs(options: ValidateOptions, n_files: int) -> int:
-    jobs = options.jobs if options.jobs is not None else (os.cpu_count() or 1)
-    return max(1, min(jobs, n_files))
-
-
 def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None) -> ValidationResult:
-    """Validate files and folders; bad input becomes diagnostics, a bad --schema raises SchemaError (exit 2)."""
+    """Validate files and folders; bad input becomes diagnostics, a bad --schema raises SchemaError (exit 2).
+
+    Each file is read and parsed once (in the one pass, `letter_pass`); with `options.cache`, a file whose bytes
+    and context are unchanged since the last run is not checked again: its diagnostics come from the cache.
+    """
+    from .letter_pass import CorpusPass, PassOptions
+    from .parallel import make_executor
+
     options = options or ValidateOptions()
-    if options.registry_dir is not None and not Path(options.registry_dir).is_dir():
-        raise UsageError(f"--registry {options.registry_dir}: not a folder")
-    files, missing = discover(list(paths))
-    lead = list(missing)
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir() and not any(os.path.realpath(f).startswith(os.path.realpath(p) + os.sep) for f in files):
-            lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
-    state = _State(options)  # compiles the schema here first, so a bad --schema fails before any work
-    per_file: dict[str, list[Diagnostic]] = {f: [] for f in files}
-    as_given = {os.path.realpath(f): f for f in files}  # a registry file is reported under the path the user gave
-    extra: list[Diagnostic] = []
-    for folder in dict.fromkeys(state.registry_dir(f) for f in files):
-        registry, registry_diags = state.registry(folder)
-        for d in registry_diags:
-            given = as_given.get(os.path.realpath(d.path))
-            within_file = d.code == "TT601" and (d.path, d.line) in registry.repeats_within_file
-            if given is not None and within_file and options.wants("TT201"):
-                continue  # the registry file is checked, so TT201 reports this repeat
-            if given is not None:
-                per_file[given].append(dataclasses.replace(d, path=given))
-            else:
-                extra.append(d)
-    jobs = _jobs(options, len(files))
-    if jobs > 1:
-        chunk = max(1, len(files) // (jobs * 4))
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=process_context(), initializer=_init_worker, initargs=(options,)
-        ) as pool:
-            results = list(pool.map(_check_in_worker, files, chunksize=chunk))
-    else:
-        results = [_check(f, state) for f in files]
-    for f, (diags, _) in zip(files, results, strict=True):
-        per_file[f].extend(diags)
-    for d in duplicate_letter_ids([(f, ident) for f, (_, ident) in zip(files, results, strict=True)]):
-        per_file[d.path].append(d)
-    ordered: list[Diagnostic] = [d for d in _order(lead) if options.wants(d.code)]
+    if options.schema_path is not None and not Path(options.schema_path).is_file():
+        raise SchemaError(f"schema file not found: {options.schema_path}")
+    pass_options = PassOptions(consumers=("validate",), check=options.check())
+    store = open_cache(paths, options) if options.cache else None
+    try:
+        result = CorpusPass(
+            list(paths), pass_options, registry_dir=options.registry_dir, store=store,
+            executor=make_executor(options.jobs, options.executor),
+        ).run()
+    finally:
+        if store is not None:
+            store.close()
+    ordered: list[Diagnostic] = [d for d in _order(result.lead) if options.wants(d.code)]
     counts = {"errors": 0, "warnings": 0, "infos": 0}
     for d in ordered:
         counts[_COUNT_KEY.get(d.severity.value, "infos")] += 1
     not_shown = 0
-    groups = [(f, per_file[f]) for f in files] + [(p, [d for d in extra if d.path == p]) for p in dict.fromkeys(d.path for d in extra)]
+    groups: list[tuple[str, list[Diagnostic]]] = []
+    for outcome in result.outcomes:
+        diags = [*outcome.meta.read, *outcome.meta.diagnostics_of("validate"), *result.corpus.get(outcome.path, ())]
+        groups.append((outcome.path, diags))
+    for p in dict.fromkeys(d.path for d in result.extra):
+        groups.append((p, [d for d in result.extra if d.path == p]))
     for path, diags in groups:
         wanted = [d for d in _order(diags) if options.wants(d.code)]
         for d in wanted:
@@ -356,7 +219,33 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
         shown, hidden = _cap_schema(path, wanted, options.max_schema_errors)
         not_shown += hidden
         ordered.extend(shown)
-    return ValidationResult(files, ordered, counts, not_shown)
+    return ValidationResult(result.files, ordered, counts, not_shown, checked=result.processed)
+
+
+CACHE_DIR = ".trotsky-tei-cache"
+
+
+def cache_folder(paths: Sequence[str]) -> Path:
+    """Where `validate` keeps its results: $TROTSKY_TEI_CACHE_DIR, else .trotsky-tei-cache/ in the corpus root
+    (the folder with registry/ or edition.xml above the first path), else in the current folder (as ruff does)."""
+    given = os.environ.get("TROTSKY_TEI_CACHE_DIR")
+    if given:
+        return Path(given)
+    root = find_corpus_root(paths[0]) if paths else None
+    return (root if root is not None else Path.cwd()) / CACHE_DIR
+
+
+def open_cache(paths: Sequence[str], options: ValidateOptions) -> Store | None:
+    """The results cache of `validate`; None where it cannot be made (a read-only corpus: then nothing is cached)."""
+    folder = cache_folder(paths)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# made by trotsky-tei: results of `validate`, safe to delete\n*\n", encoding="utf-8")
+        return Store(folder / "validate.sqlite")
+    except (OSError, sqlite3.Error):
+        return None
 
 
 def rule_table() -> list[dict[str, Any]]:

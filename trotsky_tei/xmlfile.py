@@ -173,22 +173,29 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
     return Parsed(path, tree, diags)
 
 
-def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Parsed:
-    """Read and parse one file; a missing, unreadable or hostile file becomes a diagnostic, never an exception."""
+def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes | None, list[Diagnostic]]:
+    """A file's bytes, or None and why not (missing, a folder, too large, unreadable); never raises."""
     p = Path(path)
     sp = str(path)
     try:
         if p.is_dir():
-            return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", "is a directory")])
+            return None, [_diag(sp, 0, 0, "TT000", "unreadable", "is a directory")]
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", f"file too large ({size} bytes)")])
-        data = p.read_bytes()
+            return None, [_diag(sp, 0, 0, "TT000", "unreadable", f"file too large ({size} bytes)")]
+        return p.read_bytes(), []
     except FileNotFoundError:
-        return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", "no such file")])
+        return None, [_diag(sp, 0, 0, "TT000", "unreadable", "no such file")]
     except OSError as exc:
-        return Parsed(sp, None, [_diag(sp, 0, 0, "TT000", "unreadable", exc.strerror or str(exc))])
-    return parse_bytes(data, sp, require_tei=require_tei)
+        return None, [_diag(sp, 0, 0, "TT000", "unreadable", exc.strerror or str(exc))]
+
+
+def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Parsed:
+    """Read and parse one file; a missing, unreadable or hostile file becomes a diagnostic, never an exception."""
+    data, diags = read_bytes(path)
+    if data is None:
+        return Parsed(str(path), None, diags)
+    return parse_bytes(data, str(path), require_tei=require_tei)
 
 
 def _umask() -> int:
@@ -197,8 +204,12 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename), keeping its mode."""
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically (temp file in the same folder, rename), keeping its mode.
+
+    `durable` (for a user's own files, `link --write`) also syncs the bytes to disk before the rename; outputs that
+    can be made again skip the sync, which costs more than everything else of writing them.
+    """
     p = Path(path)
     if p.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
@@ -211,20 +222,12 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def write_if_changed(path: Path, data: bytes) -> None:
-    """Write `data` to `path` only when its bytes differ, so an unchanged output keeps its modification time."""
-    with contextlib.suppress(OSError):
-        if path.read_bytes() == data:
-            return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)

@@ -5,25 +5,24 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import Edition, Entity, Letter
-from ..reader import (
-    EDITION_FILE,
-    discover,
-    find_corpus_root,
-    read,
-    read_edition,
-    text_of,
-)
-from ..registry import Registry, load_registry
+from ..reader import text_of
+from ..registry import Registry
 from ..rules.dates import check_w3c
-from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, line_of, local_name, parse_file
+from ..xmlfile import NS, TEI_NS, XML_ID, atomic_write, attributes, line_of, local_name
+
+if TYPE_CHECKING:
+    from ..letter_pass import PassResult
+    from ..parallel import Executor
 
 # uuid5(NAMESPACE_URL, "urn:trotsky-tei:cmif:letter"); a letter's source bibl id is uuid5(SOURCE_NAMESPACE, letter id)
 SOURCE_NAMESPACE = uuid.UUID("dd262e03-0802-56a6-87ff-4ca5e9c7223f")
@@ -146,26 +145,14 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str 
     return el
 
 
-def _edition_url(corpus_root: Path | None) -> str | None:
-    """`publicationStmt/idno type="URL"` of edition.xml: the web edition's base URL."""
-    if corpus_root is None:
-        return None
-    parsed = parse_file(corpus_root / EDITION_FILE)
-    if parsed.tree is None:
-        return None
-    el = parsed.tree.getroot().find("tei:teiHeader/tei:fileDesc/tei:publicationStmt/tei:idno[@type='URL']", NS)
-    url = text_of(el)
-    return url if url.startswith(("https://", "http://")) else None
-
-
 def _slug(letter_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", letter_id).strip("-.") or "letter"
 
 
-def _bibl_type(tree: etree._ElementTree, online: bool) -> str:
+def _bibl_type(source_types: tuple[str, ...], online: bool) -> str:
     if online:
         return "online"
-    types = {b.get("type") for b in tree.getroot().iterfind("tei:teiHeader/tei:fileDesc/tei:sourceDesc//tei:bibl", NS)}
+    types = set(source_types)
     if {"print", "online"} <= types:
         return "hybrid"
     return "print" if "print" in types else "online"
@@ -222,22 +209,69 @@ def _action(
     return True
 
 
+Element = tuple[str, str, tuple[tuple[str, str], ...]]  # (TEI local name, text, attributes)
+
+
+@dataclass(frozen=True)
+class CmifRecord:
+    """What the CMIF file holds of one letter, made in the letter's task: its actions as plain data."""
+
+    letter_id: str
+    title: str
+    path: str
+    actions: tuple[tuple[str, tuple[Element, ...]], ...]  # (sent | received, its elements)
+    source_types: tuple[str, ...] = ()  # the @type of each sourceDesc bibl (print, online)
+    sort_key: tuple[str, str] = ("", "")  # the letter's date order
+
+
+def letter_record(
+    tree: etree._ElementTree, letter: Letter, registry: Registry, base_url: str | None = None
+) -> tuple[CmifRecord | None, list[Diagnostic]]:
+    """The CMIF record of one letter, and its warnings; None when it has no sent or no received action CMIF can hold."""
+    diags: list[Diagnostic] = []
+    cd = tree.getroot().find("tei:teiHeader/tei:profileDesc/tei:correspDesc", NS)
+    actions = {a.get("type"): a for a in (cd.iterfind("tei:correspAction", NS) if cd is not None else ())}
+    written: list[tuple[str, tuple[Element, ...]]] = []
+    for kind in ("sent", "received"):
+        if kind not in actions:
+            continue
+        holder = etree.Element("holder")
+        if _action(holder, actions[kind], kind, registry, letter.path, diags):
+            out = holder[0]
+            written.append((kind, tuple((local_name(c), c.text or "", tuple(attributes(c))) for c in out)))
+    if [k for k, _ in written] != ["sent", "received"]:
+        missing = " and ".join(k for k in ("sent", "received") if k not in {k for k, _ in written})
+        diags.append(Diagnostic(letter.path, line_of(cd) if cd is not None else 0, 0, Severity.WARNING,
+                                "TT720", "cmif-incomplete-letter",
+                                f"no usable {missing} action (a name, place or W3C date); the letter is left out of the CMIF file"))
+        return None, diags
+    types = tuple(b.get("type") or "" for b in tree.getroot().iterfind("tei:teiHeader/tei:fileDesc/tei:sourceDesc//tei:bibl", NS))
+    return CmifRecord(letter.id, letter.title, letter.path, tuple(written), types, letter.sort_key), diags
+
+
+def file_diagnostics(edition: Edition, options: CmifOptions, out_name: str = "cmif.xml") -> list[Diagnostic]:
+    """What the CMIF file's header cannot say as it should: no editor (TT722), no Creative Commons licence (TT721)."""
+    diags: list[Diagnostic] = []
+    if not edition.editors:
+        shown = edition.publisher or edition.title
+        diags.append(Diagnostic(edition.about_path or out_name, 0, 0, Severity.WARNING, "TT722", "cmif-no-editor",
+                                f"the edition names no editor; CMIF requires one, '{shown}' is used"))
+    licence = _licence(edition, options)
+    if isinstance(licence, str):
+        where = (edition.about_path or out_name) if options.licence is None else out_name
+        diags.append(Diagnostic(where, 0, 0, Severity.ERROR, "TT721", "cmif-licence", licence))
+    return diags
+
+
 def build_cmif(
-    paths: list[str] | tuple[str, ...], registry: Registry, edition: Edition, options: CmifOptions, out_name: str = "cmif.xml"
+    records: Iterable[CmifRecord], edition: Edition, options: CmifOptions, out_name: str = "cmif.xml"
 ) -> tuple[etree._ElementTree, list[Diagnostic]]:
-    """The CMIF document for the letters under `paths`, and warnings for what it had to leave out.
+    """The CMIF document for the letters' records (in date order), and warnings for what it had to leave out.
 
     Without a Creative Commons licence (`options.licence`, else the edition's) the diagnostics hold the error TT721
     and the tree lacks its `availability`: it is not a CMIF file and must not be written.
     """
-    files, diags = discover(paths)
-    letters: list[tuple[Letter, etree._ElementTree]] = []
-    for path in files:
-        lf = read(path)
-        diags.extend(lf.parsed.diagnostics)
-        if lf.letter is not None and lf.parsed.tree is not None:
-            letters.append((lf.letter, lf.parsed.tree))
-    letters.sort(key=lambda lt: (lt[0].sort_key, lt[0].path))
+    diags = file_diagnostics(edition, options, out_name)
     base = options.base_url.rstrip("/") + "/" if options.base_url else None
 
     # lxml-stubs types nsmap keys as str; None is how lxml names the default namespace
@@ -247,9 +281,6 @@ def build_cmif(
     ts = _el(fd, "titleStmt")
     _el(ts, "title", f"{edition.title}: correspondence metadata (CMIF)")
     editors = [e for e in edition.editors if e] or [edition.publisher or edition.title]
-    if not edition.editors:
-        diags.append(Diagnostic(edition.about_path or out_name, 0, 0, Severity.WARNING, "TT722", "cmif-no-editor",
-                                f"the edition names no editor; CMIF requires one, '{editors[0]}' is used"))
     for name in editors:
         _el(ts, "editor", name)
     ps = _el(fd, "publicationStmt")
@@ -261,39 +292,30 @@ def build_cmif(
     _el(ps, "idno", options.file_url or (f"{base}{out_name}" if base else out_name), type="url")
     _el(ps, "date", when=_file_date(edition, options))
     licence = _licence(edition, options)
-    if isinstance(licence, str):  # no file can be written; the tree is still built, so every other problem is told
-        where = (edition.about_path or out_name) if options.licence is None else out_name
-        diags.append(Diagnostic(where, 0, 0, Severity.ERROR, "TT721", "cmif-licence", licence))
-    else:
+    if not isinstance(licence, str):  # without one (TT721) the tree is still built, but it must not be written
         _el(_el(ps, "availability"), "licence", licence[1], target=licence[0])
     sd = _el(fd, "sourceDesc")
     profile = _el(header, "profileDesc")
     used: set[str] = set()
-    for letter, tree in letters:
-        cd = tree.getroot().find("tei:teiHeader/tei:profileDesc/tei:correspDesc", NS)
-        actions = {a.get("type"): a for a in (cd.iterfind("tei:correspAction", NS) if cd is not None else ())}
-        page = f"{base}letters/{_slug(letter.id)}.html" if base else None
-        desc = etree.Element(f"{{{TEI_NS}}}correspDesc")
+    for record in records:
+        page = f"{base}letters/{_slug(record.letter_id)}.html" if base else None
+        desc = etree.SubElement(profile, f"{{{TEI_NS}}}correspDesc")
         if page:
             desc.set("ref", page)
-        sid = source_id(letter.id)
+        sid = source_id(record.letter_id)
         if sid in used:  # two files share an xml:id: the later one (in date and path order) is told apart by its path
-            sid = source_id(f"{letter.id}@{Path(letter.path).as_posix()}")
+            sid = source_id(f"{record.letter_id}@{Path(record.path).as_posix()}")
         desc.set("source", f"#{sid}")
-        written = [k for k in ("sent", "received") if k in actions and _action(desc, actions[k], k, registry, letter.path, diags)]
-        if written != ["sent", "received"]:
-            missing = " and ".join(k for k in ("sent", "received") if k not in written)
-            diags.append(Diagnostic(letter.path, line_of(cd) if cd is not None else 0, 0, Severity.WARNING,
-                                    "TT720", "cmif-incomplete-letter",
-                                    f"no usable {missing} action (a name, place or W3C date); the letter is left out of the CMIF file"))
-            continue
+        for kind, elements in record.actions:
+            action = _el(desc, "correspAction", type=kind)
+            for tag, text, attrs in elements:
+                _el(action, tag, text or None, **dict(attrs))
         used.add(sid)
-        bibl = _el(sd, "bibl", f"{letter.title}. In: {edition.title}", type=_bibl_type(tree, base is not None))
+        bibl = _el(sd, "bibl", f"{record.title}. In: {edition.title}", type=_bibl_type(record.source_types, base is not None))
         bibl.set(XML_ID, sid)
         if page:
             bibl.text = (bibl.text or "") + ", "
             _el(bibl, "ref", page, target=page)
-        profile.append(desc)
     if len(sd) == 0:  # CMIF requires one bibl; an empty file still says where its letters would come from
         bibl = _el(sd, "bibl", edition.title, type="online" if base else "print")
         bibl.set(XML_ID, source_id(edition.identifier or edition.title))
@@ -316,18 +338,39 @@ def export_cmif(
     *,
     registry_dir: str | None = None,
     options: CmifOptions | None = None,
+    executor: Executor | None = None,
 ) -> list[Diagnostic]:
     """Write the CMIF file for the letters under `paths` (registry and edition from their corpus root) to `out`.
 
     Nothing is written when there is no Creative Commons licence to state (error TT721 in the diagnostics).
     """
-    root = find_corpus_root(paths[0]) if paths else None
-    registry, diags = load_registry(registry_dir if registry_dir is not None else (root / "registry" if root else None))
-    edition = read_edition(root)
+    from ..letter_pass import CorpusPass, PassOptions
+
     opts = options or CmifOptions()
+    probe = CorpusPass(list(paths), PassOptions(consumers=("cmif",)), registry_dir=registry_dir, executor=executor)
+    result = probe.run()
     if opts.base_url is None:
-        opts = replace(opts, base_url=_edition_url(root))
-    tree, more = build_cmif(paths, registry, edition, opts, Path(out).name)
+        opts = replace(opts, base_url=result.run.edition.url or None)
+    diags = [*result.lead, *result.extra]
+    for outcome in result.outcomes:
+        diags.extend(outcome.meta.read)
+        diags.extend(outcome.meta.diagnostics_of("cmif"))
+        diags.extend(result.corpus.get(outcome.path, ()))
+    return write_cmif(records_in_order(result), result.run.edition, opts, out, diags)
+
+
+def records_in_order(result: PassResult) -> list[CmifRecord]:
+    """The CMIF records of a pass in date order (then path)."""
+    records = [r for r in (o.meta.value("cmif") for o in result.outcomes) if r is not None]
+    return sorted(records, key=lambda r: (r.sort_key, r.path))
+
+
+def write_cmif(
+    records: Iterable[CmifRecord], edition: Edition, options: CmifOptions, out: str | os.PathLike[str],
+    diags: Iterable[Diagnostic] = (),
+) -> list[Diagnostic]:
+    """Build and write the CMIF file (unless refused: TT721); returns every diagnostic, sorted."""
+    tree, more = build_cmif(records, edition, options, Path(out).name)
     if not refused(more):
-        atomic_write(out, serialise(tree))
+        atomic_write(out, serialise(tree), durable=False)
     return sorted({*diags, *more})

@@ -6,26 +6,21 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from ..callnumbers import structured_call_numbers
 from ..errors import Diagnostic
 from ..model import Edition, Entity, Letter, Mention
-from ..reader import (
-    REGISTRY_DIR,
-    discover,
-    find_corpus_root,
-    read,
-    read_edition,
-    text_of,
-)
-from ..registry import Registry, load_registry
-from ..xmlfile import NS, expand_prefix
+from ..reader import text_of
+from ..refs import References
+from ..registry import Registry
+from ..xmlfile import NS
 from .core import safe_href
 
-# the conventional letter-to-registry prefixes (DESIGN: psn:, plc:, org:, arc:), used when a letter declares none
-DEFAULT_PREFIXES = ("psn", "plc", "org", "arc")
+if TYPE_CHECKING:
+    from ..letter_pass import PassResult
 
 # authority id type -> URL template ({} is the id); ids that are already http(s) URLs are used as they are
 AUTHORITY_URLS: dict[str, tuple[str, str]] = {
@@ -142,34 +137,7 @@ class EditionData:
         return prev, nxt
 
 
-def letter_prefixes(tree: etree._ElementTree) -> dict[str, list[tuple[str, str]]]:
-    """The `prefixDef`s a letter declares in its header: prefix -> [(matchPattern, replacementPattern)]."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for pd in tree.getroot().iterfind("tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
-        out.setdefault(pd.get("ident", ""), []).append((pd.get("matchPattern", ""), pd.get("replacementPattern", "")))
-    return out
-
-
-def resolve_pointer(registry: Registry, pointer: str | None, prefixes: dict[str, list[tuple[str, str]]]) -> Entity | None:
-    """The registry entry a (possibly prefixed, possibly multi-valued) pointer names; the first that resolves."""
-    for ptr in (pointer or "").split():
-        prefix, sep, rest = ptr.partition(":")
-        if sep and prefix in prefixes:
-            expanded = expand_prefix(prefixes[prefix], rest)
-            found = registry.resolve(expanded) if expanded is not None else None
-            if found is not None:
-                return found
-        found = registry.resolve(ptr)
-        if found is not None:
-            return found
-        if sep and prefix in DEFAULT_PREFIXES and rest in registry:
-            return registry.get(rest)
-    return None
-
-
-def _credited(
-    root: etree._Element, registry: Registry, prefixes: dict[str, list[tuple[str, str]]]
-) -> tuple[Entity, ...]:
+def _credited(root: etree._Element, refs: References) -> tuple[Entity, ...]:
     """Registry entries named with a pointer in the credits (titleStmt: respStmt, editor, funder…), in order."""
     found: dict[str, Entity] = {}
     ts = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt", NS)
@@ -178,7 +146,7 @@ def _credited(
             parent = el.getparent()
             if parent is not None and parent.tag.rpartition("}")[2] == "author":
                 continue  # the author is the sender: a correspondent, not a credit
-            ent = resolve_pointer(registry, el.get("ref"), prefixes)
+            ent = refs.entity(el.get("ref"))
             if ent is not None:
                 found.setdefault(ent.id, ent)
     return tuple(found.values())
@@ -204,64 +172,75 @@ def _credits(root: etree._Element) -> tuple[tuple[str, str], ...]:
     return tuple((r, n) for r, n in out if n)
 
 
-def _resolved(registry: Registry, people: Iterable[Mention], prefixes: dict[str, list[tuple[str, str]]]) -> tuple[tuple[str, Entity | None], ...]:
-    return tuple((m.name, resolve_pointer(registry, m.ref, prefixes)) for m in people)
+def _resolved(refs: References, people: Iterable[Mention]) -> tuple[tuple[str, Entity | None], ...]:
+    return tuple((m.name, refs.entity(m.ref)) for m in people)
 
 
-def collect(paths: list[str] | tuple[str, ...], *, registry_dir: str | Path | None = None) -> EditionData:
-    """Read every letter under `paths` (registry and edition files are recognised and skipped) into EditionData."""
-    files, diags = discover(paths)
-    root = find_corpus_root(paths[0]) if paths else None
-    if registry_dir is None and root is not None:
-        registry_dir = root / REGISTRY_DIR
-    registry, reg_diags = load_registry(registry_dir)
-    diags.extend(reg_diags)
-    edition = read_edition(root)
-    infos: list[LetterInfo] = []
-    for path in files:
-        lf = read(path)
-        diags.extend(lf.parsed.diagnostics)
-        if lf.letter is None or lf.parsed.tree is None:
-            continue
-        tree = lf.parsed.tree
-        prefixes = letter_prefixes(tree)
-        # call numbers enriched from the registry (repository form, finding-aid link) for every page that shows them
-        structured = tuple(cn for cn, _ms in structured_call_numbers(tree, registry))
-        letter = replace(lf.letter, call_numbers=structured) if structured else lf.letter
-        mentioned: dict[str, Entity] = {}
-        for m in letter.mentions:
-            ent = resolve_pointer(registry, m.ref, prefixes)
-            if ent is not None:
-                mentioned.setdefault(ent.id, ent)
-        avail = tree.getroot().find("tei:teiHeader/tei:fileDesc/tei:publicationStmt/tei:availability", NS)
-        infos.append(
-            LetterInfo(
-                letter=letter,
-                slug="",
-                senders=_resolved(registry, letter.senders, prefixes),
-                recipients=_resolved(registry, letter.recipients, prefixes),
-                place_sent=(
-                    (letter.place_sent.name, resolve_pointer(registry, letter.place_sent.ref, prefixes))
-                    if letter.place_sent is not None
-                    else None
-                ),
-                mentioned=tuple(mentioned.values()),
-                credits=_credits(tree.getroot()),
-                credited=_credited(tree.getroot(), registry, prefixes),
-                rights=text_of(avail),
-            )
-        )
-    infos.sort(key=lambda i: (i.letter.sort_key, i.letter.path))
+def letter_info(tree: etree._ElementTree, letter: Letter, registry: Registry, refs: References | None = None) -> LetterInfo:
+    """A letter's record as the edition exports see it (slug still empty: slugs are given across the letters).
+
+    The names in the text (`Letter.mentions`) are resolved into `mentioned` and then left out: a record is what
+    the cross-letter pages keep of every letter, and it stays small.
+    """
+    refs = refs if refs is not None else References(tree, letter.path, registry)
+    # call numbers enriched from the registry (repository form, finding-aid link) for every page that shows them
+    structured = tuple(cn for cn, _ms in structured_call_numbers(tree, registry))
+    mentioned: dict[str, Entity] = {}
+    for m in letter.mentions:
+        ent = refs.entity(m.ref)
+        if ent is not None:
+            mentioned.setdefault(ent.id, ent)
+    kept = replace(letter, call_numbers=structured or letter.call_numbers, mentions=())
+    avail = tree.getroot().find("tei:teiHeader/tei:fileDesc/tei:publicationStmt/tei:availability", NS)
+    return LetterInfo(
+        letter=kept,
+        slug="",
+        senders=_resolved(refs, letter.senders),
+        recipients=_resolved(refs, letter.recipients),
+        place_sent=(letter.place_sent.name, refs.entity(letter.place_sent.ref)) if letter.place_sent is not None else None,
+        mentioned=tuple(mentioned.values()),
+        credits=_credits(tree.getroot()),
+        credited=_credited(tree.getroot(), refs),
+        rights=text_of(avail),
+    )
+
+
+def with_slugs(infos: Iterable[LetterInfo]) -> list[LetterInfo]:
+    """The records in date order, each with its page slug: the letter id made file-safe, told apart where two agree."""
+    ordered = sorted(infos, key=lambda i: (i.letter.sort_key, i.letter.path))
     used: set[str] = set()
     out: list[LetterInfo] = []
-    for info in infos:
+    for info in ordered:
         base = slugify(info.letter.id)
         slug, n = base, 2
         while slug.lower() in used:
             slug, n = f"{base}-{n}", n + 1
         used.add(slug.lower())
-        out.append(LetterInfo(**{**info.__dict__, "slug": slug}))
-    return EditionData(edition=edition, registry=registry, letters=out, diagnostics=diags, root=root)
+        out.append(replace(info, slug=slug))
+    return out
+
+
+def collect(paths: list[str] | tuple[str, ...], *, registry_dir: str | Path | None = None) -> EditionData:
+    """Read every letter under `paths` (registry and edition files are recognised and skipped) into EditionData."""
+    from ..letter_pass import CorpusPass, PassOptions
+
+    result = CorpusPass(list(paths), PassOptions(consumers=("record",)), registry_dir=str(registry_dir) if registry_dir else None).run()
+    return edition_data(result)
+
+
+def edition_data(result: PassResult) -> EditionData:
+    """The EditionData of a pass: the letters' records (date order, slugs), the registry, the edition, what went wrong."""
+    diags = [*result.lead, *result.extra]
+    infos: list[LetterInfo] = []
+    for outcome in result.outcomes:
+        diags.extend(outcome.meta.read)
+        diags.extend(result.corpus.get(outcome.path, ()))
+        info = outcome.meta.value("record")
+        if info is not None:
+            infos.append(info)
+    run = result.run
+    registry = run.registries.get(result.main_registry) or run.registries[""]
+    return EditionData(edition=run.edition, registry=registry, letters=with_slugs(infos), diagnostics=diags, root=result.root)
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

@@ -9,9 +9,10 @@ become numbered markers, and that an element without a handler renders its child
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
@@ -19,8 +20,9 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import CallNumber, Entity
+from ..refs import References
 from ..registry import Registry
-from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, expand_prefix, line_of, local_name
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
 
 Mode = Literal["reading", "diplomatic"]
 MODES: tuple[Mode, ...] = ("reading", "diplomatic")
@@ -43,6 +45,20 @@ _SPACE = re.compile(r"\s+")
 def fold(text: str) -> str:
     """White space folded to single spaces and trimmed."""
     return _SPACE.sub(" ", text).strip()
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value (quotes included)."""
+    return html.escape(str(text), quote=True)
+
+
+def link(url: str | None, text: str, **attrs: str) -> str:
+    """An `<a>` when `url` is safe to emit, else the escaped text alone."""
+    safe = safe_href(url)
+    if safe is None:
+        return esc(text)
+    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
+    return f'<a href="{esc(safe)}"{extra}>{esc(text)}</a>'
 
 
 def safe_href(url: str | None) -> str | None:
@@ -97,7 +113,10 @@ class Writer(Protocol):
 
 @dataclass
 class RenderContext:
-    """What rendering one letter needs from outside it: the registry, links to register pages, URL policy, flags."""
+    """What rendering one letter needs from outside it: the registry, links to register pages, URL policy, flags.
+
+    `refs` are the letter's references as the pass resolved them; without them they are made on first use.
+    """
 
     registry: Registry | None = None
     link_for: Callable[[str], str | None] = lambda entity_id: None
@@ -106,6 +125,17 @@ class RenderContext:
     mode: str = "reading"
     path: str = ""
     call_number_url: Callable[[CallNumber], str | None] = lambda cn: cn.url
+    refs: References | None = None
+    # every link to a register entry made while rendering: (element, entry id), so an EPUB can repoint them
+    register_links: list[tuple[etree._Element, str]] = field(default_factory=list)
+
+    def entity(self, pointer: str | None, el: etree._Element) -> Entity | None:
+        """The registry entry a name's pointer stands for (the letter's prefixes expanded)."""
+        if not pointer or self.registry is None:
+            return None
+        if self.refs is None:
+            self.refs = References(el.getroottree(), self.path, self.registry)
+        return self.refs.entity(pointer)
 
 
 @dataclass
@@ -172,26 +202,6 @@ def witness_sigla(tree: etree._ElementTree | etree._Element) -> dict[str, str]:
         abbr = w.find("tei:abbr", NS)
         out[wid] = w.get("n") or (fold(all_text(abbr)) if abbr is not None else "") or wid
     return out
-
-
-def letter_prefixes(tree: etree._ElementTree | etree._Element) -> dict[str, list[tuple[str, str]]]:
-    """The letter's own `prefixDef`s (e.g. `psn` → `../registry/persons.xml#$1`)."""
-    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-    out: dict[str, list[tuple[str, str]]] = {}
-    for pd in root.iterfind(".//tei:teiHeader//tei:listPrefixDef/tei:prefixDef", NS):
-        out.setdefault(pd.get("ident", ""), []).append((pd.get("matchPattern", ""), pd.get("replacementPattern", "")))
-    return out
-
-
-def resolve_entity(pointer: str | None, prefixes: dict[str, list[tuple[str, str]]], registry: Registry | None) -> Entity | None:
-    """The registry entry a (first) pointer names, expanding the letter's own prefixes first."""
-    if not pointer or registry is None:
-        return None
-    first = pointer.split()[0] if pointer.split() else ""
-    prefix, sep, rest = first.partition(":")
-    if sep and prefix in prefixes:
-        first = expand_prefix(prefixes[prefix], rest) or first
-    return registry.resolve(first)
 
 
 class Walker:

@@ -8,18 +8,23 @@ markup epubcheck inspects.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import tempfile
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from ..errors import Diagnostic
-from ..model import Entity
+from ..model import Edition, Entity
+from ..registry import Registry
 from .collect import (
     PLACE_SENT_WORDS,
     REGISTER_KINDS,
@@ -30,8 +35,14 @@ from .collect import (
     authority_links,
     safe_url,
 )
+from .core import esc
 from .langtags import html_lang
-from .site import esc, render_fragment
+
+if TYPE_CHECKING:
+    from ..letter_pass import PassResult
+    from ..parallel import Executor
+    from ..store import Store
+    from .html import LetterTrees
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -53,78 +64,124 @@ def xlink(url: str | None, text: str) -> str:
     return f'<a href="{esc(safe)}">{esc(text)}</a>' if safe else esc(text)
 
 
-def to_xhtml(fragment: str, known: frozenset[str] = frozenset()) -> str:
-    """Re-serialise an HTML fragment as well-formed XHTML (void elements closed, entities resolved)."""
-    if not fragment.strip():
-        return ""
-    wrapper = lxml_html.fragment_fromstring(fragment, create_parent="div")
-    unlink_outside(wrapper, known)
-    return _serialise_children(wrapper)
+def unlink_outside(root: etree._Element, keep: set[etree._Element]) -> None:
+    """Turn relative links that lead outside the book (those of the source edition) into plain spans.
 
-
-def unlink_outside(root: etree._Element, known: frozenset[str]) -> None:
-    """Turn links to files that are not in the book (relative links of the source edition) into plain spans."""
+    Only the links in `keep` (the register links, pointed at the book's own pages) stay relative links.
+    """
     for a in list(root.iter("a")):
         href = a.get("href")
         if href is None or href.startswith("#") or safe_url(href) is None:
             continue
         if href.lower().startswith(("http:", "https:", "mailto:")):
             continue
-        if href.partition("#")[0] not in known:
+        if a not in keep:
             a.tag = "span"
             if "href" in a.attrib:
                 del a.attrib["href"]
 
 
-def _serialise_children(wrapper: etree._Element) -> str:
-    out = esc(wrapper.text) if wrapper.text else ""
-    for child in wrapper:
-        if not isinstance(child.tag, str):  # comments, processing instructions: keep only their tails
-            out += esc(child.tail) if child.tail else ""
-            continue
-        out += etree.tostring(child, method="xml", encoding="unicode", with_tail=True)
-    return out
+_WRAP_OPEN = f'<div xmlns:epub="{EPUB_NS}">'
 
 
-def epub_notes(body_html: str, notes_html: str, known: frozenset[str] = frozenset()) -> tuple[str, str]:
-    """Mark note references `epub:type="noteref"` and turn each note into `<aside epub:type="footnote">`.
+def _xhtml(*elements: etree._Element) -> str:
+    """Elements (and their tails) as XHTML, in a wrapper that declares `epub:` once, the wrapper left out."""
+    wrapper = etree.Element("div", nsmap={"epub": EPUB_NS})
+    for el in elements:
+        wrapper.append(el)
+    out = etree.tostring(wrapper, method="xml", encoding="unicode")
+    if out.endswith("/>"):
+        return ""
+    assert out.startswith(_WRAP_OPEN), out[:80]
+    return out[len(_WRAP_OPEN) : -len("</div>")]
 
-    A note reference is a link in the body whose `#id` names an element in the notes fragment.
+
+def register_href(ent: Entity) -> str:
+    """The book's page and anchor of a register entry."""
+    page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(ent.kind, "persons")
+    return f"{page}.xhtml#{ent.id}"
+
+
+def chapter(trees: LetterTrees, info: LetterInfo, mode: str, book_lang: str, registry: Registry) -> str:
+    """The EPUB chapter of a letter, derived from the trees its web page was serialised from (never re-parsed).
+
+    Run after the page is serialised: it takes the trees apart. Register links point at the book's register pages,
+    relative links that lead outside the book become plain text, note markers become `noteref`s and the notes
+    `footnote` asides (in the order of their first marker), as EPUB 3 reading systems expect.
     """
-    if not notes_html.strip():
-        return to_xhtml(body_html, known), ""
-    body = lxml_html.fragment_fromstring(body_html or "<span></span>", create_parent="div")
-    notes = lxml_html.fragment_fromstring(notes_html, create_parent="div")
-    unlink_outside(body, known)
-    unlink_outside(notes, known)
-    note_ids = {el.get("id") for el in notes.iter() if isinstance(el.tag, str) and el.get("id")}
+    view = trees.views["diplomatic" if mode == "diplomatic" else "reading"]
+    if set(trees.views) != {"reading"} and set(trees.views) != {"diplomatic"}:
+        lang = view.get("lang")  # a view of a page with both: its own class and lang, in the order of a one-view page
+        view.attrib.clear()
+        view.set("class", f"letter-text {'diplomatic' if mode == 'diplomatic' else 'reading'}")
+        if lang:
+            view.set("lang", lang)
+    view.tail = None
+    keep: set[etree._Element] = set()
+    for node, entity_id in trees.ctx.register_links:
+        entity = registry.get(entity_id)
+        if entity is not None:
+            node.set("href", register_href(entity))
+            keep.add(node)
+    for part in (trees.metadata, view, trees.notes, trees.apparatus):
+        if part is not None:
+            unlink_outside(part, keep)
+    note_items = {li.get("id"): li for li in trees.notes} if trees.notes is not None else {}
     targets: list[str] = []
     numbers: dict[str, str] = {}
-    for a in body.iter("a"):
-        href = a.get("href", "")
-        if href.startswith("#") and href[1:] in note_ids:
-            a.set("epub:type", "noteref")
-            a.set("role", "doc-noteref")
-            targets.append(href[1:])
-            numbers.setdefault(href[1:], "".join(a.itertext()).strip())
-    asides: list[str] = []
-    seen: set[str] = set()
+    for root in (view, *(() if trees.notes is None else (trees.notes,))):
+        for a in root.iter("a"):
+            if a.get("class") == "noteref":
+                a.set(f"{{{EPUB_NS}}}type", "noteref")
+            href = a.get("href", "")
+            if root is view and href.startswith("#") and href[1:] in note_items:
+                if href[1:] not in numbers:
+                    targets.append(href[1:])
+                numbers.setdefault(href[1:], "".join(a.itertext()).strip())
+    asides: list[etree._Element] = []
     for target in targets:
-        if target in seen:
-            continue
-        seen.add(target)
-        found = notes.xpath("//*[@id=$id]", id=target)
-        if not found:
-            continue
-        el = found[0]
-        if "id" in el.attrib:
-            del el.attrib["id"]
-        inner = (esc(el.text) if el.text else "") + "".join(
-            etree.tostring(c, method="xml", encoding="unicode", with_tail=True) for c in el if isinstance(c.tag, str)
-        )
-        number = f'<span class="note-number">{esc(numbers[target])}.</span> ' if numbers.get(target) else ""
-        asides.append(f'<aside epub:type="footnote" role="doc-footnote" id="{esc(target)}">{number}{inner}</aside>')
-    return _serialise_children(body), "\n".join(asides)
+        li = note_items[target]
+        text = li.text
+        li.attrib.clear()
+        li.tag = "aside"
+        li.set(f"{{{EPUB_NS}}}type", "footnote")
+        li.set("role", "doc-footnote")
+        li.set("id", target)
+        li.text = None
+        if numbers.get(target):
+            number = etree.Element("span", {"class": "note-number"})
+            number.text = f"{numbers[target]}."
+            number.tail = " " + (text or "")
+            li.insert(0, number)
+        else:
+            li.text = text
+        li.tail = "\n"
+        asides.append(li)
+    if asides:
+        asides[-1].tail = None
+    credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
+    if info.rights:
+        credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
+    trees.metadata.tail = None
+    parts = [
+        f'<section epub:type="chapter" class="letter">\n<h1>{esc(trees.title)}</h1>',
+        _xhtml(trees.metadata),
+        f'<dl class="letter-credits">{credits}</dl>' if credits else "",
+        f'<h2>Text</h2>\n<div class="letter-body">\n{_xhtml(view)}\n</div>',  # h2: the letter's own heads are h3
+    ]
+    if asides:
+        parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{_xhtml(*asides)}\n</section>')
+    if trees.apparatus is not None:
+        trees.apparatus.tail = None
+        parts.append(f'<section class="apparatus">\n<h2>Apparatus</h2>\n{_xhtml(trees.apparatus)}\n</section>')
+    parts.append("</section>")
+    return xhtml_page(trees.title, "\n".join(p for p in parts if p), book_lang)
+
+
+def book_lang(edition: Edition) -> str:
+    """The book's language: the edition's as a BCP 47 tag; "en" when it gives none, "und" when it is not a tag."""
+    given = edition.language
+    return html_lang(given)[0] or ("und" if given else "en")
 
 
 def xhtml_page(title: str, body: str, lang: str) -> str:
@@ -148,13 +205,10 @@ class Book:
     spine: list[str] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     warnings: list[Diagnostic] = field(default_factory=list)
-    _known: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def lang(self) -> str:
-        """The book's language: the edition's as a BCP 47 tag; "en" when it gives none, "und" when it is not a tag."""
-        given = self.data.edition.language
-        return html_lang(given)[0] or ("und" if given else "en")
+        return book_lang(self.data.edition)
 
     def add(self, name: str, title: str, body: str, *, in_toc: bool = True, lang: str | None = None) -> None:
         self.files[name] = xhtml_page(title, body, lang or self.lang)
@@ -162,20 +216,11 @@ class Book:
         if in_toc:
             self.toc.append((name, title))
 
-    def known_files(self) -> frozenset[str]:
-        """Every content document the book will hold (chapters and the register pages that have entries)."""
-        if self._known is None:  # the same for every chapter: computed once, not once per letter
-            names = {self.chapter_name(i) for i in self.data.letters}
-            names |= {f"{page}.xhtml" for _, page, _ in REGISTER_KINDS}
-            self._known = frozenset(names | {"title.xhtml", "colophon.xhtml", "nav.xhtml"})
-        return self._known
-
     def chapter_name(self, info: LetterInfo) -> str:
         return f"letter-{info.slug}.xhtml"
 
     def entity_href(self, ent: Entity) -> str:
-        page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(ent.kind, "persons")
-        return f"{page}.xhtml#{ent.id}"
+        return register_href(ent)
 
     def link_for(self, entity_id: str) -> str | None:
         ent = self.data.registry.get(entity_id)
@@ -199,27 +244,6 @@ class Book:
             parts.append(f"<p>{esc(', '.join(p for p in (ed.publisher, ed.date) if p))}</p>")
         parts.append("</section>")
         self.add("title.xhtml", ed.title, "\n".join(parts), in_toc=False)
-
-    def letter(self, info: LetterInfo) -> None:
-        frag = render_fragment(info, self.data, self.mode, self.link_for)
-        self.warnings.extend(frag.warnings)
-        credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
-        if info.rights:
-            credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
-        known = self.known_files()
-        body, notes = epub_notes(frag.body_html, frag.notes_html, known)
-        parts = [
-            f'<section epub:type="chapter" class="letter">\n<h1>{esc(frag.title)}</h1>',
-            to_xhtml(frag.metadata_html, known),
-            f'<dl class="letter-credits">{credits}</dl>' if credits else "",
-            f'<h2>Text</h2>\n<div class="letter-body">\n{body}\n</div>',  # h2: the letter's own heads are h3
-        ]
-        if notes:
-            parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{notes}\n</section>')
-        if frag.apparatus_html.strip():
-            parts.append(f'<section class="apparatus">\n<h2>Apparatus</h2>\n{to_xhtml(frag.apparatus_html, known)}\n</section>')
-        parts.append("</section>")
-        self.add(self.chapter_name(info), frag.title, "\n".join(p for p in parts if p))
 
     def register(self, kind: str, page: str, heading: str) -> None:
         kinds = (kind, "repository") if kind == "org" else (kind,)
@@ -351,26 +375,89 @@ def zip_entry(name: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
-def export_epub(
-    data: EditionData, out: str | Path, *, mode: str = "reading", progress: Callable[[str], None] | None = None
-) -> list[Diagnostic]:
-    """Write the edition as one EPUB 3 book at `out`; returns the render warnings.
+def write_book(data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], *, mode: str = "reading") -> None:
+    """Write the book to `path`: `chapters(info)` gives each letter's chapter (XHTML) and title, as the pass made them.
 
-    Chapters are rendered in the zip's entry order and written as they come (`epub_stream`), the same path the
-    parallel, incremental `build` takes, so the two give the same bytes.
+    The zip's entries are sorted by name (`mimetype` and `META-INF/container.xml` first) and written one at a time,
+    so no more than one chapter is held at once; the contents page (`nav.xhtml`) comes after the chapters.
     """
-    from .epub_stream import write_epub_stream
-
     book = Book(data, "diplomatic" if mode == "diplomatic" else "reading")
+    book.title_page()
+    names = {book.chapter_name(info): info for info in data.letters}
+    titles: dict[str, str] = {}
+    toc_at: dict[str, int] = {}
+    for name in names:  # the spine and contents in date order; titles filled in as the chapters pass
+        book.spine.append(name)
+        toc_at[name] = len(book.toc)
+        book.toc.append((name, ""))
+    for kind, page, heading in REGISTER_KINDS:
+        book.register(kind, page, heading)
+    book.colophon()
+    book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")
+    book.files["content.opf"] = book.opf()
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give the EPUB file to write, e.g. edition.epub", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            zf.writestr(zip_entry("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
+            zf.writestr(zip_entry("META-INF/container.xml", zipfile.ZIP_DEFLATED), CONTAINER.encode("utf-8"))
+            for name in sorted(names.keys() | set(book.files) | {"nav.xhtml"}):
+                if name in names:
+                    text, title = chapters(names[name])
+                    titles[name] = title or names[name].letter.title
+                elif name == "nav.xhtml":
+                    for chapter_name, title in titles.items():
+                        book.toc[toc_at[chapter_name]] = (chapter_name, title)
+                    text = book.nav()
+                else:
+                    text = book.files[name]
+                zf.writestr(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), text.encode("utf-8"))
+        os.chmod(tmp, 0o666 & ~_umask())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
-    def chapters() -> Iterator[tuple[str, str, str]]:
-        for info in sorted(data.letters, key=book.chapter_name):
-            book.letter(info)  # adds the chapter's file, spine entry and contents line: take them out again
-            name, title = book.toc.pop()
-            book.spine.pop()
-            yield name, book.files.pop(name), title
-            if progress is not None:
-                progress(info.slug)
 
-    write_epub_stream(data, Path(out), chapters(), mode=mode)
-    return sorted(set(book.warnings))
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def export_epub(
+    data: EditionData, out: str | Path, *, mode: str = "reading", progress: Callable[[str], None] | None = None,
+) -> list[Diagnostic]:
+    """Write `data`'s letters as one EPUB 3 book at `out`; returns the render warnings. Each letter is read again
+    (once): `export_book`, which takes the paths, reads each letter once in all."""
+    return export_book([i.letter.path for i in data.letters], out, mode=mode, root=data.root)[1]
+
+
+def export_book(
+    paths: Sequence[str], out: str | Path, *, mode: str = "reading", root: Path | None = None,
+    executor: Executor | None = None,
+) -> tuple[EditionData, list[Diagnostic]]:
+    """Write the letters under `paths` as one EPUB 3 book at `out`, reading each letter once (the one pass)."""
+    from ..letter_pass import CorpusPass, PassOptions
+    from ..store import Store
+    from .collect import edition_data
+
+    with Store() as store:
+        result = CorpusPass(list(paths), PassOptions(consumers=("record", "epub"), epub_mode=mode), store=store,
+                            executor=executor, edition_root=root).run()
+        data = edition_data(result)
+        write_book(data, Path(out), stored_chapters(store, result), mode=mode)
+    return data, sorted({d for o in result.outcomes for d in o.meta.diagnostics_of("epub")})
+
+
+def stored_chapters(store: Store, result: PassResult) -> Callable[[LetterInfo], tuple[str, str]]:
+    """A letter's chapter and contents title, read back from the store the pass wrote them to."""
+    titles = {o.path: o.meta.title("epub") for o in result.outcomes}
+
+    def chapter_of(info: LetterInfo) -> tuple[str, str]:
+        return store.part(info.letter.path, "epub") or "", titles.get(info.letter.path, "")
+
+    return chapter_of

@@ -26,9 +26,7 @@ from .core import (
     fold,
     gap_text,
     hard_line_break,
-    letter_prefixes,
     page_label,
-    resolve_entity,
     source_texts,
     text_elements,
     text_lang,
@@ -55,7 +53,7 @@ def _cls(*names: str) -> str:
 
 def _name_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
     """A name linked to its register entry where the pointer resolves and the context gives a page for it."""
-    entity = resolve_entity(el.get("ref") or el.get("key"), _prefixes_of(el), ctx.registry)
+    entity = ctx.entity(el.get("ref") or el.get("key"), el)
     url = ctx.url_policy(ctx.link_for(entity.id)) if entity is not None else None
     return {"href": url}
 
@@ -85,10 +83,6 @@ def _hi_tag(el: etree._Element) -> str:
         if key in rend:
             return tag
     return "em" if rend in ("", "emph") else "span"
-
-
-def _prefixes_of(el: etree._Element) -> dict[str, list[tuple[str, str]]]:
-    return letter_prefixes(el.getroottree().getroot())
 
 
 H = Handler
@@ -268,6 +262,10 @@ class HtmlWriter:
             self.opened.append(True)
             return
         node = self._child(tag, attrs)
+        if tag == "a" and handler.attrs is _name_attrs:
+            entity = self.ctx.entity(el.get("ref") or el.get("key"), el)
+            if entity is not None:
+                self.ctx.register_links.append((node, entity.id))
         self.stack.append(node)
         self.opened.append(True)
         if handler.before:
@@ -344,6 +342,41 @@ class RenderedLetter:
     apparatus_count: int = 0
 
 
+@dataclass
+class LetterTrees:
+    """A letter page's content as HTML trees: what the web page is serialised from, and the EPUB chapter derived from.
+
+    `body` is what the page shows (one view, or both views in their sections); `reading` is the reading view
+    (None when only the diplomatic one was rendered), which the EPUB chapter takes once the page is serialised.
+    """
+
+    title: str
+    lang: str
+    metadata: etree._Element
+    body: etree._Element
+    views: dict[str, etree._Element]
+    notes: etree._Element | None
+    apparatus: etree._Element | None
+    warnings: list[Diagnostic]
+    note_count: int
+    apparatus_count: int
+    ctx: RenderContext
+
+    def serialise(self) -> RenderedLetter:
+        ctx = self.ctx
+        return RenderedLetter(
+            title=self.title,
+            lang=self.lang,
+            metadata_html=_serialize(self.metadata, ctx),
+            body_html=_serialize(self.body, ctx),
+            notes_html=_serialize(self.notes, ctx) if self.notes is not None else "",
+            apparatus_html=_serialize(self.apparatus, ctx) if self.apparatus is not None else "",
+            warnings=self.warnings,
+            note_count=self.note_count,
+            apparatus_count=self.apparatus_count,
+        )
+
+
 def _serialize(el: etree._Element, ctx: RenderContext) -> str:
     method = "xml" if ctx.epub else "html"
     return str(etree.tostring(el, method=method, encoding="unicode"))
@@ -365,19 +398,20 @@ def _root(tag: str, ctx: RenderContext, cls: str) -> etree._Element:
     return el
 
 
-def _mention_html(parent: etree._Element, m: Mention, prefixes: dict[str, list[tuple[str, str]]], ctx: RenderContext) -> None:
-    entity = resolve_entity(m.ref, prefixes, ctx.registry)
+def _mention_html(parent: etree._Element, m: Mention, tree: etree._ElementTree, ctx: RenderContext) -> None:
+    entity = ctx.entity(m.ref, tree.getroot())
     url = ctx.url_policy(ctx.link_for(entity.id)) if entity is not None else None
     node = etree.SubElement(parent, "a" if url else "span")
     if url:
         node.set("href", url)
+        if entity is not None:
+            ctx.register_links.append((node, entity.id))
     node.text = m.name or (entity.label if entity is not None else "")
 
 
 def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) -> etree._Element:
     """The letter's metadata as a `dl`: correspondents, date, place, languages, sources, call numbers."""
     dl = _root("dl", ctx, "letter-metadata")
-    prefixes = letter_prefixes(tree)
 
     def row(term: str) -> etree._Element:
         dt = etree.SubElement(dl, "dt")
@@ -390,7 +424,7 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
             for i, m in enumerate(people):
                 if i:
                     _tail(dd, "; ")
-                _mention_html(dd, m, prefixes, ctx)
+                _mention_html(dd, m, tree, ctx)
     if letter.date is not None:
         dd = row("Date")
         when = html_datetime(letter.date.when)
@@ -400,7 +434,7 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
         t.text = letter.date.display
     for term, place in (("Place", letter.place_sent), ("Received at", letter.place_received)):
         if place is not None and place.name:
-            _mention_html(row(term), place, prefixes, ctx)
+            _mention_html(row(term), place, tree, ctx)
     if letter.languages:
         row("Languages").text = ", ".join(label or ident for ident, label in letter.languages)
     for src in source_texts(tree):
@@ -528,8 +562,10 @@ def _walk(tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: s
     return result.body, result.notes, result.apparatus, result.warnings
 
 
-def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderContext, mode: RenderMode = "reading") -> RenderedLetter:
-    """Render a letter's page content. mode "both" gives the reading and the diplomatic text one after the other."""
+def render_letter_trees(
+    tree: etree._ElementTree, letter: Letter, ctx: RenderContext, mode: RenderMode = "reading"
+) -> LetterTrees:
+    """Render a letter's page content as trees. mode "both" gives the reading and the diplomatic text one after the other."""
     if mode not in ("reading", "diplomatic", "both"):
         raise ValueError(f"unknown mode {mode!r}; expected reading, diplomatic or both")
     lang, _lost = html_lang(text_lang(tree, letter.main_language or ""))
@@ -538,8 +574,10 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
     body.set("class", f"letter-text {primary}")
     if lang:
         body.set("lang", lang)
+    views: dict[str, etree._Element] = {primary: body}
     if mode == "both":
         dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-")
+        views["diplomatic"] = dbody
         wrapper = _root("div", ctx, "letter-views")
         for view, label in ((body, "Reading text"), (dbody, "Diplomatic text")):
             section = etree.SubElement(wrapper, "section", {"class": f"view view-{'reading' if view is body else 'diplomatic'}"})
@@ -551,15 +589,21 @@ def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderCont
                 view.set("lang", lang)
             section.append(view)
         body = wrapper
-    return RenderedLetter(
+    return LetterTrees(
         title=fold(letter.title),
         lang=lang,
-        metadata_html=_serialize(metadata_element(tree, letter, ctx), ctx),
-        body_html=_serialize(body, ctx),
-        notes_html=_serialize(notes_element(notes, ctx), ctx) if notes else "",
-        apparatus_html=_serialize(apparatus_element(apparatus, ctx), ctx) if apparatus else "",
+        metadata=metadata_element(tree, letter, ctx),
+        body=body,
+        views=views,
+        notes=notes_element(notes, ctx) if notes else None,
+        apparatus=apparatus_element(apparatus, ctx) if apparatus else None,
         warnings=sorted([*warnings, *lang_warnings(tree, letter, ctx), *date_warnings(tree, letter, ctx)]),
         note_count=len(notes),
         apparatus_count=len(apparatus),
+        ctx=ctx,
     )
 
+
+def render_letter_html(tree: etree._ElementTree, letter: Letter, ctx: RenderContext, mode: RenderMode = "reading") -> RenderedLetter:
+    """Render a letter's page content as HTML fragments (strings); see `render_letter_trees`."""
+    return render_letter_trees(tree, letter, ctx, mode).serialise()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import html
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 from ..callnumbers import certainty_note
 from ..errors import Diagnostic, OutputError, UsageError
+from ..keys import key_of
 from ..model import CallNumber, Entity
-from ..reader import text_of
-from ..xmlfile import NS, parse_file, write_if_changed
 from .collect import (
     PLACE_SENT_WORDS,
     REGISTER_KINDS,
@@ -24,65 +22,64 @@ from .collect import (
     LetterInfo,
     authority_links,
     natural_key,
-    safe_url,
 )
+from .core import esc, fold, link
 from .langtags import html_lang
+from .outputs import Outputs
+
+if TYPE_CHECKING:
+    from ..letter_pass import PassResult
+    from ..parallel import Executor
+    from ..store import Store
+    from .html import LetterTrees
 
 MODES = ("reading", "diplomatic", "both")
 TEMPLATE_FILES = ("page.html", "style.css", "print.css")
 SITE_MARKER = ".trotsky-tei-site"
 
 
-def esc(text: object) -> str:
-    """HTML-escape any value (quotes included)."""
-    return html.escape(str(text), quote=True)
+def entity_href(entity: Entity, root: str) -> str:
+    """The register page and anchor of an entry, relative to a page at `root` ("" or "../")."""
+    page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(entity.kind, "persons")
+    return f"{root}{page}.html#{entity.id}"
 
 
-def link(url: str | None, text: str, **attrs: str) -> str:
-    """An `<a>` when `url` is safe to emit, else the escaped text alone."""
-    safe = safe_url(url)
-    if safe is None:
-        return esc(text)
-    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"' for k, v in attrs.items())
-    return f'<a href="{esc(safe)}"{extra}>{esc(text)}</a>'
-
-
-# --- letter fragments from the HTML writer ---------------------------------------------------------
-
-
-@dataclass
-class Fragment:
-    """The parts of one rendered letter (HTML fragments, already escaped) and the writer's warnings."""
-
-    title: str
-    lang: str
-    metadata_html: str = ""
-    body_html: str = ""
-    notes_html: str = ""
-    apparatus_html: str = ""
-    warnings: list[Diagnostic] = field(default_factory=list)
-
-
-def render_fragment(
-    info: LetterInfo, data: EditionData, mode: str, link_for: Callable[[str], str | None]
-) -> Fragment:
-    """Parse the letter again and render it with the shared walker's HTML writer (the tree is dropped afterwards).
-
-    mode "both" gives the reading and the diplomatic text one after the other (the diplomatic copy's ids are
-    prefixed "d-" by the writer); a page shows one of them at a time with a CSS-only switch.
-    """
-    from .core import RenderContext
-    from .html import render_letter_html
-
-    parsed = parse_file(info.letter.path)
-    if parsed.tree is None:
-        return Fragment(info.letter.title, info.lang, warnings=list(parsed.diagnostics))
-    ctx = RenderContext(registry=data.registry, link_for=link_for, mode=mode, path=info.letter.path)
-    r = render_letter_html(parsed.tree, info.letter, ctx, mode=mode)
-    return Fragment(
-        r.title or info.letter.title, r.lang or info.lang, r.metadata_html, r.body_html, r.notes_html,
-        r.apparatus_html, list(r.warnings),
+def letter_article(trees: LetterTrees, info: LetterInfo, mode: str) -> str:
+    """A letter page's article, without the navigation to the letters around it (which only the whole edition knows):
+    the metadata block, the text (with the CSS-only view switch in mode "both"), the notes and the apparatus."""
+    frag = trees.serialise()
+    credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
+    if info.rights:
+        credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
+    credits_html = f'<dl class="letter-credits">{credits}</dl>\n' if credits else ""
+    parts = [
+        f'<article class="letter" aria-labelledby="letter-title">\n<h1 id="letter-title">{esc(frag.title)}</h1>',
+        (
+            f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
+            f"{frag.metadata_html}\n{credits_html}</section>"
+        ),
+    ]
+    switch = ""
+    if mode == "both":
+        # the radios are siblings of the text so that CSS alone (`:checked ~`) can switch the view
+        switch = (
+            '<p class="view-switch-label" id="view-label">View:</p>\n'
+            '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>'
+            '<label for="view-reading">Reading text</label>\n'
+            '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">'
+            '<label for="view-diplomatic">Diplomatic transcription</label>\n'
+        )
+    parts.append(
+        f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n{switch}'
+        f"{frag.body_html}\n</section>"
     )
+    if frag.notes_html.strip():
+        parts.append(f'<section class="notes" aria-labelledby="h-notes">\n<h2 id="h-notes">Notes</h2>\n{frag.notes_html}\n</section>')
+    if frag.apparatus_html.strip():
+        parts.append(
+            f'<section class="apparatus" aria-labelledby="h-app">\n<h2 id="h-app">Apparatus</h2>\n{frag.apparatus_html}\n</section>'
+        )
+    return "\n".join(parts)
 
 
 # --- templates -------------------------------------------------------------------------------------
@@ -140,6 +137,8 @@ class Site:
     mode: str = "both"
     templates: Templates = field(default_factory=Templates)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # a letter's article and title as the pass rendered them (the store of the run)
+    articles: Callable[[LetterInfo], tuple[str, str]] = lambda info: ("", "")
 
     # paths and links
 
@@ -147,8 +146,7 @@ class Site:
         return f"{root}letters/{info.slug}.html"
 
     def entity_href(self, entity: Entity, root: str) -> str:
-        page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(entity.kind, "persons")
-        return f"{root}{page}.html#{entity.id}"
+        return entity_href(entity, root)
 
     def entity_link(self, root: str) -> Callable[[str], str | None]:
         def link_for(entity_id: str) -> str | None:
@@ -230,44 +228,11 @@ class Site:
         return self.page(ed.title, main, "", "index.html")
 
     def letter_page(self, index: int) -> str:
+        """A letter's page: its article (rendered in the pass) with the letters around it, in the page shell."""
         info = self.data.letters[index]
-        frag = render_fragment(info, self.data, self.mode, self.entity_link("../"))
-        self.diagnostics.extend(frag.warnings)
-        root = "../"
-        credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
-        if info.rights:
-            credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
-        credits_html = f'<dl class="letter-credits">{credits}</dl>\n' if credits else ""
-        parts = [
-            f'<article class="letter" aria-labelledby="letter-title">\n<h1 id="letter-title">{esc(frag.title)}</h1>',
-            (
-                f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
-                f"{frag.metadata_html}\n{credits_html}</section>"
-            ),
-        ]
-        switch = ""
-        if self.mode == "both":
-            # the radios are siblings of the text so that CSS alone (`:checked ~`) can switch the view
-            switch = (
-                '<p class="view-switch-label" id="view-label">View:</p>\n'
-                '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>'
-                '<label for="view-reading">Reading text</label>\n'
-                '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">'
-                '<label for="view-diplomatic">Diplomatic transcription</label>\n'
-            )
-        parts.append(
-            f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n{switch}'
-            f"{frag.body_html}\n</section>"
-        )
-        if frag.notes_html.strip():
-            parts.append(f'<section class="notes" aria-labelledby="h-notes">\n<h2 id="h-notes">Notes</h2>\n{frag.notes_html}\n</section>')
-        if frag.apparatus_html.strip():
-            parts.append(
-                f'<section class="apparatus" aria-labelledby="h-app">\n<h2 id="h-app">Apparatus</h2>\n{frag.apparatus_html}\n</section>'
-            )
-        parts.append(self.letter_nav(index))
-        parts.append("</article>")
-        return self.page(frag.title, "\n".join(parts), root)
+        article, title = self.articles(info)
+        main = "\n".join([article, self.letter_nav(index), "</article>"])
+        return self.page(title or fold(info.letter.title), main, "../")
 
     def nav_links(self, index: int) -> tuple[tuple[str, str, str, str, str], ...]:
         """(label, href, rel, title, date) of the letters before and after; all that `letter_nav` may show.
@@ -362,7 +327,7 @@ class Site:
         if ed.identifier:
             facts.append(("Identifier", esc(ed.identifier)))
         dl = f'<dl class="metadata">{"".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)}</dl>' if facts else ""
-        prose = about_prose(ed.about_path)
+        prose = ed.about_html
         main = f"<h1>About this edition</h1>\n{dl}\n{prose}"
         return self.page("About this edition", main, "", "about.html")
 
@@ -383,77 +348,82 @@ class Site:
             yield f"letters/{info.slug}.html", (lambda i=i: self.letter_page(i))  # type: ignore[misc]
         yield from list(self.cross_pages())[1:]
 
-    def write_cross(self, progress: Callable[[str], None] | None = None) -> list[str]:
-        """Write the cross-letter pages and the stylesheets; returns their paths (relative)."""
-        written = []
+    def page_key(self, index: int, letter_key: str) -> str:
+        """What a letter page is made from: the letter's results, its slug, the letters around it, the shell."""
+        return key_of(letter_key, self.data.letters[index].slug, self.nav_links(index), self.shell_key())
+
+    def shell_key(self) -> str:
+        found: str | None = self.__dict__.get("_shell_key")
+        if found is None:
+            found = self.__dict__["_shell_key"] = key_of(self.data.edition, self.mode, self.templates.text("page.html"))
+        return found
+
+    def write(
+        self, outputs: Outputs, keys: Sequence[str] | None = None, *, prefix: str = "",
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        """Write every page through `outputs`, under `prefix` (letter pages keyed on `keys`, the letters' keys by
+        date-order index; without keys every page is made) and the stylesheets."""
+        for i, info in enumerate(self.data.letters):
+            key = self.page_key(i, keys[i]) if keys is not None else None
+            outputs.write(f"{prefix}letters/{info.slug}.html", key, lambda i=i: self.letter_page(i))  # type: ignore[misc]
+            if progress is not None:
+                progress("letters/")
+        cross = key_of(self.shell_key(), self.data.registry.content_key(), keys, [i.slug for i in self.data.letters])
         for rel, make in self.cross_pages():
-            write_if_changed(self.out / rel, make().encode("utf-8"))
-            written.append(rel)
+            outputs.write(prefix + rel, key_of(cross, rel) if keys is not None else None, make)
             if progress is not None:
                 progress(rel)
         for name in ("style.css", "print.css"):
-            write_if_changed(self.out / name, self.templates.text(name).encode("utf-8"))
-            written.append(name)
-        return written
-
-    def write(self, progress: Callable[[str], None] | None = None, jobs: int | None = 1) -> list[str]:
-        """Write every page (letter pages in `jobs` processes) and the stylesheets; returns the paths (relative, sorted)."""
-        from .letters import LetterRenderer, PassResult, render_letters
-        from .manifest import Manifest
-
-        renderer = LetterRenderer(self.data, site_mode=self.mode, templates=self.templates.folder)
-        renderer._cache["site"] = self
-        manifest = Manifest.load(self.out, "", use=False)  # export html renders every page; `build` is incremental
-        passed = PassResult()
-
-        def advance(_fmt: str) -> None:
-            if progress is not None:
-                progress("letters/")
-
-        target = {"site": lambda info: self.letter_href(info, "")}
-        for _letter in render_letters(renderer, target, manifest, jobs=jobs, result=passed, advance=advance):
-            pass
-        self.diagnostics.extend(passed.warnings_of("site"))
-        return sorted([*passed.written["site"], *self.write_cross(progress)])
-
-
-def about_prose(path: str) -> str:
-    """The edition file's `text/body` as simple HTML (heads, paragraphs, lists); every text escaped."""
-    if not path or not os.path.isfile(path):
-        return ""
-    parsed = parse_file(path)
-    if parsed.tree is None:
-        return ""
-    body = parsed.tree.getroot().find("tei:text/tei:body", NS)
-    if body is None:
-        return ""
-    out = []
-    for el in body.iter("{*}head", "{*}p", "{*}list"):
-        local = el.tag.rpartition("}")[2]
-        if local == "head":
-            out.append(f"<h2>{esc(text_of(el))}</h2>")
-        elif local == "list":
-            items = "".join(f"<li>{esc(text_of(i))}</li>" for i in el.iterfind("tei:item", NS))
-            out.append(f"<ul>{items}</ul>")
-        elif (parent := el.getparent()) is not None and str(parent.tag).rpartition("}")[2] != "item":
-            out.append(f"<p>{esc(text_of(el))}</p>")
-    return "\n".join(out)
+            text = self.templates.text(name)
+            outputs.write(prefix + name, key_of(text) if keys is not None else None, lambda text=text: text)  # type: ignore[misc]
 
 
 def export_site(
     data: EditionData, out: str | Path, *, mode: str = "both", templates: str | Path | None = None,
     force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True, jobs: int | None = 1,
 ) -> tuple[list[str], list[Diagnostic]]:
-    """Write the web edition into `out` (letter pages in `jobs` processes; None: all cores); returns (paths, warnings)."""
+    """Write the web edition of `data`'s letters into `out`; returns (paths, warnings). Each letter is read again
+    (once): `export_html`, which takes the paths, reads each letter once in all."""
+    return export_html([i.letter.path for i in data.letters], out, mode=mode, templates=templates, force=force,
+                       progress=progress, claim=claim, jobs=jobs, root=data.root)[1:]
+
+
+def export_html(
+    paths: Sequence[str], out: str | Path, *, mode: str = "both", templates: str | Path | None = None,
+    force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True, jobs: int | None = 1,
+    root: Path | None = None, executor: Executor | None = None,
+) -> tuple[EditionData, list[str], list[Diagnostic]]:
+    """Write the web edition of the letters under `paths` into `out`, reading each letter once (the one pass):
+    returns the edition data, the paths written (relative, sorted) and the render warnings."""
+    from ..letter_pass import CorpusPass, PassOptions
+    from ..parallel import LocalExecutor
+    from ..store import Store
+    from .collect import edition_data
+
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
     out_path = Path(out)
     if claim:
         claim_output_dir(out_path, SITE_MARKER, force)
-    if templates is None and data.root is not None and (data.root / "templates").is_dir():
-        templates = data.root / "templates"
-    site = Site(data, out_path, mode, Templates(templates))
-    written = site.write(progress, jobs)
-    return written, sorted(set(site.diagnostics))
+    with Store() as store:
+        result = CorpusPass(list(paths), PassOptions(consumers=("record", "site"), site_mode=mode), store=store,
+                            executor=executor or LocalExecutor(jobs), edition_root=root).run()
+        data = edition_data(result)
+        if templates is None and data.root is not None and (data.root / "templates").is_dir():
+            templates = data.root / "templates"
+        site = Site(data, out_path, mode, Templates(templates), articles=stored_articles(store, result))
+        outputs = Outputs(out_path)
+        site.write(outputs, progress=progress)
+    warns = sorted({d for o in result.outcomes for d in o.meta.diagnostics_of("site")})
+    return data, sorted([*outputs.written, *outputs.kept]), warns
 
 
+def stored_articles(store: Store, result: PassResult) -> Callable[[LetterInfo], tuple[str, str]]:
+    """A letter's article and page title, read back from the store the pass wrote them to."""
+    titles = {o.path: o.meta.title("site") for o in result.outcomes}
+
+    def article(info: LetterInfo) -> tuple[str, str]:
+        return store.part(info.letter.path, "site") or "", titles.get(info.letter.path, "")
+
+    return article

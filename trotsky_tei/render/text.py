@@ -6,13 +6,13 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
 from ..model import Letter
-from ..reader import discover, read
 from ..xmlfile import atomic_write
 from .core import (
     ApparatusEntry,
@@ -29,6 +29,9 @@ from .core import (
     text_elements,
     witness_sigla,
 )
+
+if TYPE_CHECKING:
+    from ..parallel import Executor
 
 HARD_BREAK = "\n"  # inside a block's raw text; source white space is folded to spaces before it is stored
 
@@ -295,46 +298,41 @@ def render_letter_text(
     return "\n\n".join(p for p in parts if p) + "\n", result.warnings
 
 
-def _render_file(task: tuple[str, int, Mode]) -> tuple[str | None, list[Diagnostic]]:
-    """One file of `export_text`, in a worker: (its text, or None when it is not a readable letter; diagnostics)."""
-    path, width, mode = task
-    lf = read(path)
-    diags = list(lf.parsed.diagnostics)
-    if lf.parsed.tree is None or lf.letter is None:
-        return None, diags
-    text, warnings = render_letter_text(lf.parsed.tree, lf.letter, RenderContext(path=path), width, mode)
-    return text, [*diags, *warnings]
-
-
 def export_text(
-    paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading", jobs: int | None = 1
+    paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading", jobs: int | None = 1,
+    executor: Executor | None = None,
 ) -> tuple[list[str], str, list[Diagnostic]]:
     """Render every letter under `paths` to `out`/<file stem>.txt (or, with `out` "-", return the texts joined).
 
-    Letters are rendered in `jobs` processes (None: all cores) and written in file order as they come back.
-    Returns (files written, text for standard output, diagnostics); registry and edition files are skipped.
+    Each letter is read and parsed once (the one pass), in `jobs` processes (None: all cores), and written in file
+    order as it comes back. Returns (files written, text for standard output, diagnostics); registry and edition
+    files are skipped.
     """
-    from ..parallel import ordered_map
+    from ..letter_pass import CorpusPass, LetterOutcome, PassOptions
+    from ..parallel import LocalExecutor
+    from ..store import unpack
 
-    files, diags = discover(list(paths))
     written: list[str] = []
     chunks: list[str] = []
     used: set[str] = set()
+    diags: list[Diagnostic] = []
     out_dir = None if out == "-" else Path(out)
     if out_dir is not None:
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {out}: {exc.strerror or exc}") from exc
-    results = ordered_map(_render_file, [(path, width, mode) for path in files], jobs)
-    for path, (text, file_diags) in zip(files, results, strict=False):
-        diags.extend(file_diags)
-        if text is None:
-            continue
+
+    def take(outcome: LetterOutcome) -> None:
+        diags.extend(outcome.meta.read)
+        diags.extend(outcome.meta.diagnostics_of("text"))
+        if "text" not in outcome.parts:
+            return
+        text = unpack(outcome.parts["text"])
         if out_dir is None:
             chunks.append(text)
-            continue
-        stem, n = Path(path).stem, 1
+            return
+        stem, n = Path(outcome.path).stem, 1
         name = f"{stem}.txt"
         while name in used:
             n += 1
@@ -342,8 +340,11 @@ def export_text(
         used.add(name)
         target = out_dir / name
         try:
-            atomic_write(target, text.encode("utf-8"))
+            atomic_write(target, text.encode("utf-8"), durable=False)
         except OSError as exc:
             raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
         written.append(str(target))
-    return written, "\n".join(chunks), diags
+
+    options = PassOptions(consumers=("text",), text_width=width, text_mode=mode)
+    result = CorpusPass(list(paths), options, executor=executor or LocalExecutor(jobs)).run(on_outcome=take)
+    return written, "\n".join(chunks), [*result.lead, *diags]

@@ -15,6 +15,7 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import Letter
+from ..refs import References
 from ..registry import Registry
 from ..xmlfile import line_of
 
@@ -33,6 +34,15 @@ class RuleContext:
     letter: Letter | None = None
     today: str = ""  # ISO date used by "not in the future" checks (injected for tests)
     extra: dict[str, object] = field(default_factory=dict)
+    references: References | None = None  # the file's pointers, resolved once (made here when not given)
+    # registry ids the letters of the run point to (TT602); None: not known (no letters were part of the run)
+    used_registry_ids: frozenset[str] | None = None
+
+    @property
+    def refs(self) -> References:
+        if self.references is None:
+            self.references = References(self.tree, self.path, self.registry)
+        return self.references
 
     def diag(
         self, el: etree._Element | None, code: str, name: str, message: str, severity: Severity = Severity.ERROR

@@ -1,0 +1,33 @@
+"""Keys of inputs: one hash for a set of values (what an output or a result was made from), and of the tool's code."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+
+
+def key_of(*parts: object) -> str:
+    """One key for a rendering input: the hash of the parts' reprs (dataclasses, tuples and strings repr stably)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+_CODE_HASH: str | None = None
+
+
+def code_hash() -> str:
+    """The tool version and every source file and bundled template of the package: new code makes results anew."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256(__version__.encode("utf-8"))
+        root = Path(str(resources.files("trotsky_tei")))
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in (".pyc", ".pyo")):
+            h.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH

@@ -1,0 +1,719 @@
+"""The one pass over a corpus: each letter is read and parsed once, and every consumer takes what it needs from that tree.
+
+    files ──read once──▶ LetterDoc (bytes' hash, tree, Letter record, resolved references)
+                            │  one task per letter (this process, worker processes, or a Dask cluster):
+                            ├─ validate ─▶ diagnostics (schema, editorial rules)
+                            ├─ link ─────▶ the link report
+                            ├─ record ───▶ LetterInfo (registers, index, navigation), the registry ids it uses
+                            ├─ cmif ─────▶ the letter's correspDesc
+                            ├─ site ─────▶ the web page's article, serialised from the rendered HTML tree
+                            ├─ epub ─────▶ the EPUB chapter, derived from that same tree
+                            └─ text ─────▶ the plain text
+    results (small) ──▶ corpus-wide checks (TT204, TT602) ─▶ the caller: cross-letter pages, the book, the manifest
+
+A consumer is a function `(doc, run) -> Part` in `CONSUMERS`; a new output is one more row there. The main process
+reads each file's bytes once (to key it), a worker parses them once; registry files and the edition file are parsed
+once in the main process, where they are also checked. With a `Store`, a letter whose bytes and context (the registry
+entries it looked up, the edition, the options, the tool's code) did not change is not processed again: its results,
+diagnostics included, come from the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import codec
+from .errors import Diagnostic, SchemaError, Severity, UsageError
+from .keys import code_hash, key_of
+from .model import Edition
+from .parallel import Executor, LocalExecutor
+from .reader import REGISTRY_DIR, discover, document_kind, extract_letter, find_corpus_root, read_edition_file
+from .refs import References
+from .registry import Registry, load_registry_files
+from .store import Store, pack
+from .xmlfile import XML_ID, Parsed, line_of, parse_bytes, read_bytes
+
+SCHEMA_CODE = "TT100"
+DUPLICATE_LETTER_ID = "TT204"
+
+
+# --- what a run asks for ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How letters are checked (the part of `validate`'s options that changes results)."""
+
+    schema_path: str | None = None  # None: the bundled letter schema
+    use_schema: bool = True
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    today: str = ""  # ISO date for TT303; empty: the real today
+
+    def wants(self, code: str) -> bool:
+        if self.select and not any(code.startswith(p) for p in self.select):
+            return False
+        return not any(code.startswith(p) for p in self.ignore)
+
+
+@dataclass(frozen=True)
+class PassOptions:
+    """Which consumers run, and their settings; part of every letter's cache key."""
+
+    consumers: tuple[str, ...] = ("record",)
+    check: CheckOptions = field(default_factory=CheckOptions)
+    site_mode: str = "both"
+    epub_mode: str = "reading"
+    text_width: int = 72
+    text_mode: str = "reading"
+    cmif_base_url: str | None = None
+    link_write: str = ""  # "write" or "dry-run": what `link` does to the files it reports on
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.consumers if c not in CONSUMERS]
+        if unknown:
+            raise ValueError(f"unknown consumers: {unknown}")
+
+
+@dataclass
+class Run:
+    """Everything a letter's task needs besides the letter: sent to each worker once (plain data)."""
+
+    options: PassOptions
+    registries: dict[str, Registry]  # registry folder as given ("" : none) -> registry
+    edition: Edition
+    today: str
+    schema_digest: str = ""
+    _schema: Any = field(default=None, repr=False)
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_schema": None, "_keys": {}}
+
+    def schema(self) -> Any:
+        """The compiled schema, compiled once per process (None when no schema check is asked for)."""
+        check = self.options.check
+        if "validate" not in self.options.consumers or not check.use_schema or not check.wants(SCHEMA_CODE):
+            return None
+        if self._schema is None:
+            self._schema = compile_schema(check.schema_path)
+        return self._schema
+
+    def common_key(self, registry_key: str) -> str:
+        """What every letter's results depend on besides its own bytes and the registry entries it looked up."""
+        found = self._keys.get(registry_key)
+        if found is None:
+            registry = self.registries[registry_key]
+            consumers = set(self.options.consumers)
+            found = self._keys[registry_key] = key_of(
+                code_hash(), self.options, registry.layout_key(), self.schema_digest,
+                self.edition if consumers & EDITION_CONSUMERS else None,
+                self.today if "validate" in consumers else "",
+            )
+        return found
+
+    def letter_key(self, registry_key: str, digest: str, lookups: Sequence[str]) -> str:
+        return key_of(self.common_key(registry_key), digest, self.registries[registry_key].dependency_key(lookups))
+
+
+def compile_schema(path: str | None) -> Any:
+    """The compiled schema (bundled when `path` is None); SchemaError (exit 2) when it cannot be used."""
+    if path is not None and not Path(path).is_file():
+        raise SchemaError(f"schema file not found: {path}")
+    try:
+        from .schema import load_schema
+    except ImportError as exc:  # pragma: no cover - the schema package is part of the install
+        raise SchemaError(f"schema support is not available ({exc})") from exc
+    try:
+        return load_schema(path)
+    except SchemaError:
+        raise
+    except Exception as exc:
+        raise SchemaError(f"cannot compile schema {path or '(bundled)'}: {exc}") from exc
+
+
+# --- one letter --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LetterDoc:
+    """One letter as the pass holds it while its consumers run: parsed once, its record and references made once."""
+
+    path: str
+    parsed: Parsed
+    kind: str | None
+    letter: Any  # model.Letter | None
+    registry: Registry
+    run: Run
+    data: bytes = b""
+    registry_key: str = ""
+    _refs: References | None = None
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tree(self) -> Any:
+        return self.parsed.tree
+
+    @property
+    def refs(self) -> References:
+        if self._refs is None:
+            self._refs = References(self.parsed.tree, self.path, self.registry)  # type: ignore[arg-type]
+        return self._refs
+
+    def memo(self, name: str, make: Callable[[], Any]) -> Any:
+        """A value consumers share (the record, the rendered HTML trees), made on first use."""
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]
+
+
+@dataclass(frozen=True)
+class Part:
+    """What one consumer made of one letter: small results (kept in memory and in the store as JSON), a large
+    output (stored compressed, read back when an output file is written), its diagnostics, and a title."""
+
+    value: Any = None
+    content: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class LetterMeta:
+    """The small results of one letter: what the main process keeps, and what the store keeps for the next run."""
+
+    kind: str | None
+    read: tuple[Diagnostic, ...] = ()  # reading the file
+    diagnostics: tuple[tuple[str, tuple[Diagnostic, ...]], ...] = ()  # consumer -> its diagnostics
+    values: tuple[tuple[str, Any], ...] = ()  # consumer -> its small value (JSON-ready: see `codec`)
+    titles: tuple[tuple[str, str], ...] = ()
+    contents: tuple[str, ...] = ()  # consumers whose large output is stored
+    letter_id: tuple[str, int] | None = None
+    used_ids: tuple[str, ...] = ()
+
+    def diagnostics_of(self, consumer: str) -> tuple[Diagnostic, ...]:
+        return next((d for name, d in self.diagnostics if name == consumer), ())
+
+    def value(self, consumer: str) -> Any:
+        return next((v for name, v in self.values if name == consumer), None)
+
+    def title(self, consumer: str) -> str:
+        return next((t for name, t in self.titles if name == consumer), "")
+
+
+@dataclass
+class LetterOutcome:
+    """What the pass gives its caller for each file, in the order of the files."""
+
+    path: str
+    digest: str
+    key: str
+    lookups: tuple[str, ...]
+    meta: LetterMeta
+    parts: dict[str, bytes] = field(default_factory=dict)  # packed large outputs; empty when `cached`
+    extra: dict[str, Any] = field(default_factory=dict)  # results not stored (the link report of `link`)
+    cached: bool = False
+
+
+def _internal(path: str, what: str, exc: BaseException) -> Diagnostic:
+    return Diagnostic(path, 0, 0, Severity.ERROR, "TT099", "internal-error", f"{what} failed: {type(exc).__name__}: {exc}")
+
+
+def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, read_diags: tuple[Diagnostic, ...]) -> LetterOutcome:
+    """All of one file's work, in one task: parse, then every consumer of the run in turn; never raises."""
+    digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+    registry = run.registries[registry_key]
+    if data is None:
+        meta = LetterMeta(kind=None, read=read_diags)
+        return LetterOutcome(path, digest, "", (), meta)
+    with registry.recording() as lookups:
+        try:
+            parsed = parse_bytes(data, path)
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the other files
+            parsed = Parsed(path, None, [_internal(path, "reading", exc)])
+        if parsed.tree is None:
+            meta = LetterMeta(kind=None, read=tuple(parsed.diagnostics))
+            return LetterOutcome(path, digest, run.letter_key(registry_key, digest, ()), (), meta)
+        kind = document_kind(parsed.tree)
+        try:
+            letter = extract_letter(parsed.tree, path) if kind == "letter" else None
+        except Exception as exc:  # noqa: BLE001
+            meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, _internal(path, "reading the letter's record", exc)))
+            return LetterOutcome(path, digest, "", (), meta)
+        doc = LetterDoc(path, parsed, kind, letter, registry, run, data, registry_key)
+        diagnostics: list[tuple[str, tuple[Diagnostic, ...]]] = []
+        values: list[tuple[str, Any]] = []
+        titles: list[tuple[str, str]] = []
+        parts: dict[str, bytes] = {}
+        extra: dict[str, Any] = {}
+        for name in CONSUMERS:
+            if name not in run.options.consumers:
+                continue
+            try:
+                part = CONSUMERS[name](doc)
+            except Exception as exc:  # noqa: BLE001 - one consumer's bug must not cost the others
+                part = Part(diagnostics=(_internal(path, f"{name}", exc),))
+            if part.diagnostics:
+                diagnostics.append((name, part.diagnostics))
+            if name in STORED_VALUES and part.value is not None:
+                values.append((name, part.value))
+            elif part.value is not None:
+                extra[name] = part.value
+            if part.title:
+                titles.append((name, part.title))
+            if part.content is not None:
+                parts[name] = pack(part.content)
+        root = parsed.tree.getroot()
+        letter_id = root.get(XML_ID) if kind == "letter" else None
+        used = sorted(doc.refs.used_ids()) if kind == "letter" else []
+    meta = LetterMeta(
+        kind=kind, read=tuple(parsed.diagnostics), diagnostics=tuple(diagnostics), values=tuple(values),
+        titles=tuple(titles), contents=tuple(sorted(parts)),
+        letter_id=(letter_id.strip(), line_of(root)) if letter_id and letter_id.strip() else None,
+        used_ids=tuple(used),
+    )
+    found = tuple(sorted(lookups))
+    return LetterOutcome(path, digest, run.letter_key(registry_key, digest, found), found, meta, parts, extra)
+
+
+def process_batch(run: Run, batch: Sequence[tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]) -> list[LetterOutcome]:
+    """One task: a few letters in a row (so a task is worth sending to a process)."""
+    return [process_letter(run, *item) for item in batch]
+
+
+# --- the consumers ----------------------------------------------------------------------------------------
+
+
+def _validate(doc: LetterDoc) -> Part:
+    return Part(diagnostics=tuple(check_tree(doc.run, doc.path, doc.parsed.tree, doc.kind or "letter", doc.registry, doc.letter, doc.refs)))
+
+
+def check_tree(
+    run: Run, path: str, tree: Any, kind: str, registry: Registry, letter: Any, refs: References | None = None,
+    used_registry_ids: frozenset[str] | None = None,
+) -> list[Diagnostic]:
+    """Schema (when asked) and every selected rule on one parsed file; never raises."""
+    from .rules import RuleContext, all_rules
+
+    check = run.options.check
+    diags: list[Diagnostic] = []
+    schema = run.schema()
+    if schema is not None:
+        try:
+            diags.extend(schema.validate(tree, path))
+        except Exception as exc:  # noqa: BLE001
+            diags.append(_internal(path, "schema validation", exc))
+    ctx = RuleContext(path, tree, kind, registry, letter, run.today, references=refs, used_registry_ids=used_registry_ids)
+    for r in all_rules():
+        if not check.wants(r.code):
+            continue
+        try:
+            diags.extend(r.check(ctx))
+        except Exception as exc:  # noqa: BLE001
+            diags.append(_internal(path, f"rule {r.code} {r.name}", exc))
+    return diags
+
+
+def _link(doc: LetterDoc) -> Part:
+    from .link import link_doc
+
+    if doc.kind != "letter":
+        return Part()
+    mode = doc.run.options.link_write
+    report = link_doc(
+        doc.path, doc.tree, doc.registry, doc.refs, doc.data, write=mode == "write", dry_run=mode == "dry-run",
+        registry_folder=doc.registry_key or None,
+    )
+    return Part(value=report)
+
+
+def _link_counts(doc: LetterDoc) -> Part:
+    """The link report of `build`: counts by status only (the report itself is `trotsky-tei link`'s)."""
+    from .link import link_doc
+
+    if doc.kind != "letter":
+        return Part()
+    report = link_doc(doc.path, doc.tree, doc.registry, doc.refs)
+    counts: dict[str, int] = {}
+    for m in report.mentions:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    return Part(value=tuple(sorted(counts.items())))
+
+
+def record_of(doc: LetterDoc) -> Any:
+    from .render.collect import letter_info
+
+    return doc.memo("record", lambda: letter_info(doc.tree, doc.letter, doc.registry, doc.refs))
+
+
+def _record(doc: LetterDoc) -> Part:
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    return Part(value=record_of(doc))
+
+
+def _cmif(doc: LetterDoc) -> Part:
+    from .render.cmif import letter_record
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    record, diags = letter_record(doc.tree, doc.letter, doc.registry, doc.run.options.cmif_base_url)
+    return Part(value=record, diagnostics=tuple(diags))
+
+
+def _html_trees(doc: LetterDoc, mode: str) -> Any:
+    """The letter's HTML trees in `mode`, rendered once per mode (site and EPUB share them where the modes agree)."""
+    from .render.core import RenderContext
+    from .render.html import render_letter_trees
+
+    def make() -> Any:
+        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry), mode=mode, path=doc.path, refs=doc.refs)
+        return render_letter_trees(doc.tree, record_of(doc).letter, ctx, mode=mode)  # call numbers from the registry
+
+    return doc.memo(f"html-{mode}", make)
+
+
+def _site_link(registry: Registry) -> Callable[[str], str | None]:
+    from .render.site import entity_href
+
+    def link_for(entity_id: str) -> str | None:
+        ent = registry.get(entity_id)
+        return entity_href(ent, "../") if ent is not None else None
+
+    return link_for
+
+
+def _site(doc: LetterDoc) -> Part:
+    from .render.site import letter_article
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    trees = _html_trees(doc, doc.run.options.site_mode)
+    article = letter_article(trees, record_of(doc), doc.run.options.site_mode)
+    return Part(content=article, diagnostics=tuple(trees.warnings), title=trees.title)
+
+
+def _epub(doc: LetterDoc) -> Part:
+    from .render.epub import book_lang, chapter
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    mode = "diplomatic" if doc.run.options.epub_mode == "diplomatic" else "reading"
+    site_mode = doc.run.options.site_mode if "site" in doc.run.options.consumers else None
+    primary = {"both": "reading", "reading": "reading", "diplomatic": "diplomatic"}.get(site_mode or "")
+    # the page's own trees where its main view is the book's (taken apart after the page is serialised)
+    trees = _html_trees(doc, site_mode if primary == mode else mode)  # type: ignore[arg-type]
+    xhtml = chapter(trees, record_of(doc), mode, book_lang(doc.run.edition), doc.registry)
+    doc._memo.pop(f"html-{site_mode}", None)  # the trees are taken apart: nobody may use them again
+    return Part(content=xhtml, diagnostics=tuple(trees.warnings), title=trees.title)
+
+
+def _text(doc: LetterDoc) -> Part:
+    from .render.core import RenderContext
+    from .render.text import render_letter_text
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    opts = doc.run.options
+    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
+    letter = record_of(doc).letter  # call numbers completed from the registry, as every page shows them
+    text, warnings = render_letter_text(doc.tree, letter, ctx, opts.text_width, opts.text_mode)  # type: ignore[arg-type]
+    return Part(content=text, diagnostics=tuple(warnings))
+
+
+# name -> consumer, in the order they run (the site page is serialised before the EPUB chapter takes its trees apart)
+CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
+    "validate": _validate,
+    "link": _link,
+    "link-counts": _link_counts,
+    "record": _record,
+    "cmif": _cmif,
+    "site": _site,
+    "epub": _epub,
+    "text": _text,
+}
+# consumers whose results depend on the edition file (its language, its base URL)
+EDITION_CONSUMERS = frozenset({"cmif", "site", "epub"})
+# consumers whose small value is kept (in memory and in the store); the others' values go to the caller only
+STORED_VALUES = frozenset({"link-counts", "record", "cmif"})
+# the type of each stored value, to read it back from the store
+VALUE_TYPES: dict[str, Any] = {}
+
+
+def _value_types() -> dict[str, Any]:
+    if not VALUE_TYPES:
+        from .render.cmif import CmifRecord
+        from .render.collect import LetterInfo
+
+        VALUE_TYPES.update({"link-counts": tuple[tuple[str, int], ...], "record": LetterInfo, "cmif": CmifRecord})
+    return VALUE_TYPES
+
+
+def meta_to_json(meta: LetterMeta) -> str:
+    return codec.dumps(meta)
+
+
+def meta_from_json(text: str, registry: Registry) -> LetterMeta:
+    raw = json.loads(text)
+    types = _value_types()
+    base: LetterMeta = codec.decode(LetterMeta, [*raw[:3], [], *raw[4:]], registry)
+    values = tuple((name, codec.decode(types[name], v, registry)) for name, v in raw[3])
+    return dataclasses.replace(base, values=values)
+
+
+# --- the run: files in, outcomes out ----------------------------------------------------------------------
+
+
+@dataclass
+class MainDoc:
+    """A registry or edition file: parsed once in the main process (to load the registry or the edition), and
+    checked there after the letters (unused-entry checks need the letters' results)."""
+
+    path: str
+    kind: str
+    tree: Any
+    registry_key: str
+
+
+@dataclass
+class PassResult:
+    """What the pass did: the outcome of each file in file order, and the corpus-wide diagnostics."""
+
+    files: list[str]
+    outcomes: list[LetterOutcome]
+    corpus: dict[str, list[Diagnostic]]  # path -> diagnostics of checks across files (TT204) and of main docs
+    lead: list[Diagnostic]  # missing paths, folders without files
+    run: Run
+    processed: int = 0  # letters whose results were made in this run (the others came from the store)
+    extra: list[Diagnostic] = field(default_factory=list)  # registry-load problems of files not in the run
+    main_registry: str = ""  # the key in `run.registries` of the edition's registry (what cross-letter pages list)
+    root: Path | None = None  # the corpus root (edition.xml, registry/)
+
+
+def _registry_folder(path: str, given: str | None, roots: dict[str, Path | None]) -> str:
+    """--registry as given, else <corpus root>/registry (relative when `path` is), "" when there is none."""
+    if given is not None:
+        return given
+    folder_of = str(Path(path).parent)
+    if folder_of not in roots:
+        roots[folder_of] = find_corpus_root(path)
+    root = roots[folder_of]
+    if root is None or not (root / REGISTRY_DIR).is_dir():
+        return ""
+    folder = root / REGISTRY_DIR
+    return str(folder) if Path(path).is_absolute() else os.path.relpath(folder)
+
+
+class CorpusPass:
+    """Runs the pass over `paths`: discovery, registries, the cache, the tasks, the checks across files."""
+
+    def __init__(
+        self, paths: Sequence[str], options: PassOptions, *, registry_dir: str | None = None,
+        store: Store | None = None, executor: Executor | None = None, edition_root: Path | None = None,
+    ) -> None:
+        if registry_dir is not None and not Path(registry_dir).is_dir():
+            raise UsageError(f"--registry {registry_dir}: not a folder")
+        self.paths = list(paths)
+        self.options = options
+        self.registry_dir = registry_dir
+        self.store = store
+        self.executor = executor or LocalExecutor(1)
+        self.edition_root = edition_root if edition_root is not None else (find_corpus_root(paths[0]) if paths else None)
+
+    def run(
+        self, progress: Callable[[int, int], None] | None = None, on_outcome: Callable[[LetterOutcome], None] | None = None,
+    ) -> PassResult:
+        """Run the pass. `on_outcome` sees each file's outcome in file order, as soon as it and those before it are
+        done, with its parts (large outputs) still attached; they are dropped afterwards (the store has them)."""
+        files, missing = discover(self.paths)
+        lead = list(missing)
+        for raw in self.paths:
+            p = Path(raw)
+            if p.is_dir() and not any(os.path.realpath(f).startswith(os.path.realpath(p) + os.sep) for f in files):
+                lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
+        roots: dict[str, Path | None] = {}
+        folders = [_registry_folder(f, self.registry_dir, roots) for f in files]
+        # the registry of the edition as a whole (what cross-letter pages list), then each file's
+        main_folder = self.registry_dir
+        if main_folder is None and self.edition_root is not None and (self.edition_root / REGISTRY_DIR).is_dir():
+            main_folder = str(self.edition_root / REGISTRY_DIR)
+            if files and not Path(files[0]).is_absolute():
+                main_folder = os.path.relpath(main_folder)
+        self.main_registry = main_folder or ""
+        registries: dict[str, Registry] = {"": Registry()}
+        main_docs: dict[str, MainDoc] = {}
+        registry_diags: dict[str, list[Diagnostic]] = {}
+        for folder in dict.fromkeys([self.main_registry, *folders]):
+            if not folder or folder in registries:
+                continue
+            real = os.path.realpath(folder)
+            same = next((k for k in registries if k and os.path.realpath(k) == real), None)
+            if same is not None:  # one folder named two ways: loaded once
+                registries[folder] = registries[same]
+                continue
+            registry, diags, trees = load_registry_files(folder)
+            registries[folder] = registry
+            registry_diags[folder] = diags
+            for path, tree in trees.items():
+                main_docs[os.path.realpath(path)] = MainDoc(path, document_kind(tree), tree, folder)
+        edition, edition_parsed = read_edition_file(self.edition_root)
+        if edition_parsed is not None and edition_parsed.tree is not None:
+            main_docs.setdefault(
+                os.path.realpath(edition_parsed.path),
+                MainDoc(edition_parsed.path, document_kind(edition_parsed.tree), edition_parsed.tree, self.main_registry),
+            )
+        run = Run(self.options, registries, edition, self.options.check.today or _dt.date.today().isoformat())
+        if "validate" in self.options.consumers and self.options.check.schema_path:
+            run.schema_digest = hashlib.sha256(read_bytes(self.options.check.schema_path)[0] or b"").hexdigest()
+        outcomes = self._letters(run, files, folders, main_docs, progress, on_outcome)
+        result = PassResult(files, outcomes, {f: [] for f in files}, lead, run, main_registry=self.main_registry, root=self.edition_root)
+        result.processed = sum(1 for o in outcomes if not o.cached)
+        self._registry_problems(result, files, registry_diags)
+        self._main_docs(result, files, main_docs)
+        if "validate" in self.options.consumers and self.options.check.wants(DUPLICATE_LETTER_ID):
+            for d in duplicate_letter_ids([(o.path, o.meta.letter_id) for o in outcomes]):
+                result.corpus[d.path].append(d)
+        return result
+
+    def _letters(
+        self, run: Run, files: list[str], folders: list[str], main_docs: dict[str, MainDoc],
+        progress: Callable[[int, int], None] | None, on_outcome: Callable[[LetterOutcome], None] | None,
+    ) -> list[LetterOutcome]:
+        """Each file's outcome: from the store where its key is unchanged, else from a task (main docs: none)."""
+        slots: list[LetterOutcome | None] = []
+        todo: list[tuple[int, tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]] = []
+        for path, folder in zip(files, folders, strict=True):
+            if os.path.realpath(path) in main_docs:
+                slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[os.path.realpath(path)].kind)))
+                continue
+            data, read_diags = read_bytes(path)
+            hit = self._cached(run, path, folder, data) if data is not None else None
+            slots.append(hit)
+            if hit is None:
+                todo.append((len(slots) - 1, (path, folder, data, tuple(read_diags))))
+        done = len(files) - len(todo)
+        if progress is not None:
+            progress(done, len(files))
+        if todo:
+            run.schema()  # compiled here first, so that a schema that cannot be used stops the run before any work
+        flushed = 0
+
+        def flush() -> None:
+            nonlocal flushed
+            while flushed < len(slots) and slots[flushed] is not None:
+                outcome = slots[flushed]
+                assert outcome is not None
+                if on_outcome is not None:
+                    on_outcome(outcome)
+                outcome.parts = {}
+                flushed += 1
+
+        flush()
+        index = iter(todo)
+        for batch in self.executor.map(process_batch, run, _batches([item for _, item in todo])):
+            for outcome in batch:
+                slot, _item = next(index)
+                slots[slot] = outcome
+                if self.store is not None and outcome.key:
+                    self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
+                                   meta_to_json(outcome.meta), outcome.parts)
+                done += 1
+                if progress is not None:
+                    progress(done, len(files))
+            flush()
+        return [s for s in slots if s is not None]
+
+    def _cached(self, run: Run, path: str, folder: str, data: bytes) -> LetterOutcome | None:
+        if self.store is None:
+            return None
+        found = self.store.cached(path)
+        if found is None:
+            return None
+        digest, key, lookups_json, meta_json = found
+        if digest != hashlib.sha256(data).hexdigest():
+            return None
+        lookups = tuple(json.loads(lookups_json))
+        if run.letter_key(folder, digest, lookups) != key:
+            return None
+        try:
+            meta = meta_from_json(meta_json, run.registries[folder])
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None  # a store of another version: the letter is processed again
+        if not self.store.has_parts(path, meta.contents):
+            return None
+        return LetterOutcome(path, digest, key, lookups, meta, cached=True)
+
+    def _registry_problems(self, result: PassResult, files: list[str], registry_diags: dict[str, list[Diagnostic]]) -> None:
+        """Problems of loading a registry, under the path the user gave where the file is part of the run."""
+        as_given = {os.path.realpath(f): f for f in files}
+        wants = self.options.check.wants if "validate" in self.options.consumers else (lambda code: code.startswith("TT0"))
+        for folder, diags in registry_diags.items():
+            registry = result.run.registries[folder]
+            for d in diags:
+                given = as_given.get(os.path.realpath(d.path))
+                within_file = d.code == "TT601" and (d.path, d.line) in registry.repeats_within_file
+                if given is not None and within_file and wants("TT201") and "validate" in self.options.consumers:
+                    continue  # the registry file is checked, so TT201 reports this repeat
+                if given is not None:
+                    result.corpus[given].append(dataclasses.replace(d, path=given))
+                else:
+                    result.extra.append(d)
+
+    def _main_docs(self, result: PassResult, files: list[str], main_docs: dict[str, MainDoc]) -> None:
+        """Check the registry and edition files of the run, with what the letters used (TT602)."""
+        if "validate" not in self.options.consumers:
+            return
+        letters = [o for o in result.outcomes if o.meta.kind == "letter"]
+        used: frozenset[str] | None = None
+        if letters:
+            from .rules.registry import registry_edges, with_reached
+
+            ids = {i for o in letters for i in o.meta.used_ids}
+            used = frozenset()
+            if ids:
+                for folder, registry in result.run.registries.items():
+                    trees = {d.path: d.tree for d in main_docs.values() if d.registry_key == folder and d.kind == "registry"}
+                    used = used | with_reached(ids, registry_edges(trees, registry))
+        for path in files:
+            doc = main_docs.get(os.path.realpath(path))
+            if doc is None:
+                continue
+            registry = result.run.registries.get(doc.registry_key) or result.run.registries[""]
+            result.corpus[path].extend(
+                check_tree(result.run, path, doc.tree, doc.kind, registry, None, used_registry_ids=used)
+            )
+
+
+def _batches(items: list[Any], size: int = 8) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def duplicate_letter_ids(found: Sequence[tuple[str, tuple[str, int] | None]]) -> list[Diagnostic]:
+    """TT204 for each letter whose id an earlier letter (in the order given) already has, naming the first one."""
+    first: dict[str, tuple[str, int]] = {}
+    out: list[Diagnostic] = []
+    for path, ident in found:
+        if ident is None:
+            continue
+        value, line = ident
+        if value in first:
+            where, where_line = first[value]
+            out.append(
+                Diagnostic(
+                    path, line, 1 if line else 0, Severity.ERROR, DUPLICATE_LETTER_ID, "duplicate-letter-id",
+                    f"letter id '{value}' (TEI/@xml:id) is already the id of {where}:{where_line}; each letter needs its own",
+                )
+            )
+        else:
+            first[value] = (path, line)
+    return out
+
+

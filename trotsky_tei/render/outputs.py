@@ -1,0 +1,79 @@
+"""The files an export writes: atomically (a temporary file, then a rename; no fsync: outputs can be made again),
+each only when what it is made from changed, and the files of the last run that were not written again removed.
+
+With a store (a build), each output's key and the size and modification time of the file written are recorded: an
+output whose key is unchanged and whose file is still as written is neither made nor written again. Without one (a
+one-off export), an output is written unless the file already holds exactly its bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..store import Store
+from ..xmlfile import atomic_write
+
+
+class Outputs:
+    """Writes the outputs under `root`; `store` (optional) remembers what they were made from."""
+
+    def __init__(self, root: Path, store: Store | None = None) -> None:
+        self.root = root
+        self.store = store
+        self.last = store.outputs() if store is not None else {}
+        self.written: list[str] = []  # made and written in this run
+        self.kept: list[str] = []  # up to date: not made again
+        self.seen: set[str] = set()
+
+    def fresh(self, rel: str, key: str) -> bool:
+        """Whether `rel` was made from `key` by the last run and its file is still as that run wrote it."""
+        last = self.last.get(rel)
+        if last is None or last[0] != key:
+            return False
+        try:
+            st = os.stat(self.root / rel)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == (last[1], last[2])
+
+    def write(self, rel: str, key: str | None, make: Callable[[], str | bytes]) -> bool:
+        """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written."""
+        self.seen.add(rel)
+        if key is not None and self.fresh(rel, key):
+            self.kept.append(rel)
+            return False
+        data = make()
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        path = self.root / rel
+        same = False
+        with contextlib.suppress(OSError):
+            same = path.read_bytes() == raw  # the same bytes: the file keeps its modification time
+        if not same:
+            atomic_write(path, raw, durable=False)
+        if self.store is not None and key is not None:
+            st = os.stat(path)
+            self.store.record_output(rel, key, st.st_size, st.st_mtime_ns)
+        (self.kept if same else self.written).append(rel)
+        return not same
+
+    def prune(self, folders: Iterable[str]) -> None:
+        """Remove the files under `folders` that this run neither wrote nor kept, then the folders left empty.
+
+        The store forgets every output of the last run that this run did not write or keep."""
+        keep = {self.root / rel for rel in self.seen}
+        for name in folders:
+            folder = self.root / name
+            if not folder.is_dir():
+                continue
+            for dirpath, _dirs, files in os.walk(folder, topdown=False):
+                here = Path(dirpath)
+                for f in files:
+                    if here / f not in keep:
+                        (here / f).unlink()
+                if here != folder and not any(here.iterdir()):
+                    here.rmdir()
+        if self.store is not None:
+            self.store.forget_outputs(rel for rel in self.last if rel not in self.seen)

@@ -1,0 +1,140 @@
+"""What a pass keeps of each letter, on disk (sqlite, from the standard library), so memory stays flat.
+
+Three tables: `letter` (per file: its bytes' hash, the key of its results, the results as JSON), `part` (the rendered
+outputs of a letter: page fragment, text, EPUB chapter; zlib-compressed) and `output` (each file a build wrote: the
+key it was made from and its size and modification time, so an unchanged output is neither made nor written again).
+
+A build keeps its store in its output folder, so the next build reuses what did not change; `validate` keeps one
+beside the corpus (results by content hash, as ruff and mypy do); one-off exports use a temporary one. A store that
+cannot be opened or read (damaged, locked, from an older version) is replaced by an empty one: it only costs time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+STORE_FORMAT = "2"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS letter (path TEXT PRIMARY KEY, digest TEXT NOT NULL, key TEXT NOT NULL,
+                                   lookups TEXT NOT NULL, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS part (path TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (path, name));
+CREATE TABLE IF NOT EXISTS output (rel TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
+"""
+
+
+class Store:
+    """Per-letter results and parts by file path, and the outputs of the last build; `path` None: a temporary store."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, reset: bool = False) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="trotsky-tei-")
+            path = Path(self._tmp.name) / "store.sqlite"
+        self.path = Path(path)
+        self.db = self._open(reset)
+
+    def _open(self, reset: bool) -> sqlite3.Connection:
+        if reset:
+            self._remove()
+        try:
+            db = self._connect()
+            fmt = db.execute("SELECT value FROM info WHERE name = 'format'").fetchone()
+            if fmt is None or fmt[0] != STORE_FORMAT:
+                if fmt is not None:  # another version's store: start afresh
+                    db.close()
+                    self._remove()
+                    db = self._connect()
+                db.execute("INSERT OR REPLACE INTO info VALUES ('format', ?)", (STORE_FORMAT,))
+            return db
+        except sqlite3.Error:  # damaged or not a database: an empty store costs a full run, nothing else
+            self._remove()
+            return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous = OFF")  # a cache: losing it to a crash only costs time
+        db.execute("PRAGMA journal_mode = MEMORY")
+        db.executescript(SCHEMA)
+        db.execute("BEGIN")
+        return db
+
+    def _remove(self) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def close(self) -> None:
+        """Commit and close; a temporary store is deleted."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("COMMIT")
+        self.db.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- letters ---------------------------------------------------------------------------------------
+
+    def cached(self, path: str) -> tuple[str, str, str, str] | None:
+        """(digest, key, lookups, meta JSON) of the last results for `path`, or None."""
+        row = self.db.execute("SELECT digest, key, lookups, meta FROM letter WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def put(self, path: str, digest: str, key: str, lookups: str, meta: str, parts: dict[str, bytes]) -> None:
+        """Record a letter's results and replace its parts (already compressed: see `pack`)."""
+        self.db.execute("INSERT OR REPLACE INTO letter VALUES (?, ?, ?, ?, ?)", (path, digest, key, lookups, meta))
+        self.db.execute("DELETE FROM part WHERE path = ?", (path,))
+        self.db.executemany("INSERT INTO part VALUES (?, ?, ?)", [(path, name, data) for name, data in parts.items()])
+
+    def part(self, path: str, name: str) -> str | None:
+        """One rendered part of a letter, as text."""
+        row = self.db.execute("SELECT data FROM part WHERE path = ? AND name = ?", (path, name)).fetchone()
+        return unpack(row[0]) if row else None
+
+    def has_parts(self, path: str, names: Iterable[str]) -> bool:
+        wanted = set(names)
+        rows = self.db.execute("SELECT name FROM part WHERE path = ?", (path,)).fetchall()
+        return wanted <= {r[0] for r in rows}
+
+    def keep_letters(self, paths: Iterable[str]) -> None:
+        """Forget the letters not in `paths` (files that were deleted or are no longer part of the corpus)."""
+        keep = set(paths)
+        gone = [(p,) for (p,) in self.db.execute("SELECT path FROM letter") if p not in keep]
+        self.db.executemany("DELETE FROM letter WHERE path = ?", gone)
+        self.db.executemany("DELETE FROM part WHERE path = ?", gone)
+
+    # --- outputs of a build ----------------------------------------------------------------------------
+
+    def outputs(self) -> dict[str, tuple[str, int, int]]:
+        """rel -> (key, size, mtime_ns) of every output the last build recorded."""
+        return {rel: (key, size, mtime) for rel, key, size, mtime in self.db.execute("SELECT rel, key, size, mtime FROM output")}
+
+    def record_output(self, rel: str, key: str, size: int, mtime: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO output VALUES (?, ?, ?, ?)", (rel, key, size, mtime))
+
+    def forget_outputs(self, rels: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM output WHERE rel = ?", [(r,) for r in rels])
+
+    def iter_meta(self) -> Iterator[tuple[str, str]]:
+        yield from self.db.execute("SELECT path, meta FROM letter")
+
+
+def pack(text: str) -> bytes:
+    """A part as stored: UTF-8, compressed (fast level: parts are written once and read once or twice)."""
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
