@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from rich.console import Console
 from rich.table import Table
 
@@ -16,8 +17,8 @@ from .callnumbers import certainty_note, prose_references, same_item, structured
 from .console import count
 from .errors import Diagnostic
 from .model import CallNumber, Letter, Mention
-from .reader import REGISTRY_DIR, discover, find_corpus_root, read
-from .registry import Registry, load_registry
+from .reader import REGISTRY_DIR, find_corpus_root
+from .registry import Registry
 
 ROLES = ("sent", "received", "mentioned")
 
@@ -131,47 +132,49 @@ def _ref(letter: Letter) -> LetterRef:
     return LetterRef(letter.id, letter.path, letter.date.display if letter.date else "undated", letter.title, letter.sort_key)
 
 
-def corpus_registry(paths: list[str] | tuple[str, ...], registry_dir: str | None = None) -> tuple[Registry, list[Diagnostic]]:
-    """The registry beside the first path's corpus (`<root>/registry/`), or the folder given."""
-    if registry_dir is None and paths:
-        root = find_corpus_root(paths[0])
-        registry_dir = str(root / REGISTRY_DIR) if root is not None else None
-    return load_registry(registry_dir)
+
+@dataclass(frozen=True)
+class LetterEntries:
+    """What one letter gives the index (made in the letter's task of the one pass)."""
+
+    ref: LetterRef
+    people: tuple[tuple[str, str, str, str, str | None, str], ...]  # (role, key, kind, link, pointer, label)
+    mentioned: tuple[str, ...]  # keys of the names in the text
+    concordance: tuple[ConcordanceEntry, ...]
 
 
-def build_index(paths: list[str] | tuple[str, ...], registry: Registry) -> Index:
-    """Read every letter under `paths` and build the register of correspondents and the concordance."""
-    files, diags = discover(paths)
+def letter_entries(tree: etree._ElementTree, letter: Letter, registry: Registry) -> LetterEntries:
+    """The index entries of one parsed letter: its correspondents, the names it mentions, its call numbers."""
+    ref = _ref(letter)
+    people = []
+    for role, names in (("sent", letter.senders), ("received", letter.recipients)):
+        for m in names:
+            key, link, pointer, label = _key(m, registry)
+            people.append((role, key, m.kind, link, pointer, label))
+    mentioned = tuple(_key(m, registry)[0] for m in letter.mentions)
+    structured = structured_call_numbers(tree, registry)
+    concordance = [ConcordanceEntry(cn, ref, "msIdentifier") for cn, _el in structured]
+    for cn, _el in prose_references(tree, registry):
+        if not any(same_item(cn, s) for s, _ in structured):
+            concordance.append(ConcordanceEntry(cn, ref, "prose"))
+    return LetterEntries(ref, tuple(people), mentioned, tuple(concordance))
+
+
+def assemble(entries: list[LetterEntries], diags: list[Diagnostic]) -> Index:
+    """The register of correspondents and the concordance from every letter's entries (in file order)."""
     people: dict[str, Correspondent] = {}
-    mentions: list[tuple[str, LetterRef]] = []
     concordance: list[ConcordanceEntry] = []
-    count = 0
-    for path in files:
-        lf = read(path)
-        diags.extend(lf.parsed.diagnostics)
-        if lf.letter is None or lf.parsed.tree is None:
-            continue
-        count += 1
-        letter = lf.letter
-        ref = _ref(letter)
-        for role, names in (("sent", letter.senders), ("received", letter.recipients)):
-            for m in names:
-                key, link, pointer, label = _key(m, registry)
-                entry = people.setdefault(key, Correspondent(key, label, m.kind, link, pointer))
-                if ref not in entry.letters[role]:
-                    entry.letters[role].append(ref)
-        for m in letter.mentions:
-            mentions.append((_key(m, registry)[0], ref))
-        structured = structured_call_numbers(lf.parsed.tree, registry)
-        for cn, _el in structured:
-            concordance.append(ConcordanceEntry(cn, ref, "msIdentifier"))
-        for cn, _el in prose_references(lf.parsed.tree, registry):
-            if not any(same_item(cn, s) for s, _ in structured):
-                concordance.append(ConcordanceEntry(cn, ref, "prose"))
-    for key, ref in mentions:
-        named = people.get(key)
-        if named is not None and ref not in named.letters["mentioned"]:
-            named.letters["mentioned"].append(ref)
+    for e in entries:
+        for role, key, kind, link, pointer, label in e.people:
+            entry = people.setdefault(key, Correspondent(key, label, kind, link, pointer))
+            if e.ref not in entry.letters[role]:
+                entry.letters[role].append(e.ref)
+        concordance.extend(e.concordance)
+    for e in entries:
+        for key in e.mentioned:
+            named = people.get(key)
+            if named is not None and e.ref not in named.letters["mentioned"]:
+                named.letters["mentioned"].append(e.ref)
     for entry in people.values():
         for role in ROLES:
             entry.letters[role].sort(key=lambda r: r.sort_key)
@@ -184,7 +187,7 @@ def build_index(paths: list[str] | tuple[str, ...], registry: Registry) -> Index
             e.letter.sort_key,
         )
     )
-    return Index(correspondents, concordance, count, sorted(set(diags)))
+    return Index(correspondents, concordance, len(entries), sorted(set(diags)))
 
 
 # --- output ---------------------------------------------------------------------------------------------
@@ -257,9 +260,20 @@ def print_index(console: Console, index: Index, what: str = "all") -> None:
 
 
 def index_paths(paths: list[str] | tuple[str, ...], registry_dir: str | None = None) -> Index:
-    """Load the registry for `paths` and build their index."""
-    registry, diags = corpus_registry(paths, registry_dir)
-    index = build_index(paths, registry)
-    index.diagnostics = sorted({*diags, *index.diagnostics})
-    return index
+    """The index of the letters under `paths`, each read once (the one pass); the registry of the first path's
+    corpus (or `registry_dir`)."""
+    from .letter_pass import CorpusPass, PassOptions
 
+    if registry_dir is None and paths:
+        root = find_corpus_root(paths[0])
+        registry_dir = str(root / REGISTRY_DIR) if root is not None and (root / REGISTRY_DIR).is_dir() else None
+    result = CorpusPass(list(paths), PassOptions(consumers=("index",)), registry_dir=registry_dir).run()
+    diags = [*result.lead, *result.extra]
+    entries: list[LetterEntries] = []
+    for outcome in result.outcomes:
+        diags.extend(outcome.meta.read)
+        diags.extend(result.corpus.get(outcome.path, ()))
+        diags.extend(outcome.meta.diagnostics_of("index"))
+        if "index" in outcome.extra:
+            entries.append(outcome.extra["index"])
+    return assemble(entries, diags)

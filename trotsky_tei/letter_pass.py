@@ -429,6 +429,14 @@ def _text(doc: LetterDoc) -> Part:
     return Part(content=text, diagnostics=tuple(warnings))
 
 
+def _index(doc: LetterDoc) -> Part:
+    from .index import letter_entries
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    return Part(value=letter_entries(doc.tree, doc.letter, doc.registry))
+
+
 # name -> consumer, in the order they run (the site page is serialised before the EPUB chapter takes its trees apart)
 CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
     "validate": _validate,
@@ -439,6 +447,7 @@ CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
     "site": _site,
     "epub": _epub,
     "text": _text,
+    "index": _index,
 }
 # consumers whose results depend on the edition file (its language, its base URL)
 EDITION_CONSUMERS = frozenset({"cmif", "site", "epub"})
