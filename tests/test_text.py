@@ -5,16 +5,19 @@ Goldens are regenerated on purpose with `UPDATE_GOLDENS=1 pytest tests/test_text
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
 from _kit import check_golden
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trotsky_tei.cli import cli
 from trotsky_tei.reader import read
 from trotsky_tei.render.core import RenderContext
-from trotsky_tei.render.text import render_letter_text
+from trotsky_tei.render.text import render_letter_text, wrap
 
 REPO = Path(__file__).resolve().parents[1]
 LETTER_1929 = REPO / "corpus" / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
@@ -119,3 +122,16 @@ def test_cli_export_text_reports_bad_input_and_unknown_elements(tmp_path: Path) 
 
 def test_output_is_deterministic() -> None:
     assert render_file(FEATURES) == render_file(FEATURES)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("ab-—c\u00a0é.,\t"), min_size=1, max_size=30), max_size=40),
+    st.integers(20, 80), st.sampled_from(["", "Date:   ", "[12] "]), st.sampled_from(["", "    "]),
+)
+def test_wrap_gives_the_lines_textwrap_gives(words: list[str], width: int, first: str, rest: str) -> None:
+    """The writer's own line filling (no regular expressions) is textwrap's, folded text or not."""
+    for text in (" ".join(words), " ".join(" ".join(words).split())):
+        assert wrap(text, width, first, rest) == textwrap.wrap(
+            text, width=width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+        )

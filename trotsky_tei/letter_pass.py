@@ -35,7 +35,7 @@ from .errors import Diagnostic, SchemaError, Severity, UsageError
 from .keys import code_hash, key_of
 from .model import Edition
 from .parallel import Executor, LocalExecutor
-from .reader import REGISTRY_DIR, discover, document_kind, extract_letter, find_corpus_root, read_edition_file
+from .reader import REGISTRY_DIR, discover_files, document_kind, extract_letter, find_corpus_root, read_edition_file
 from .refs import References
 from .registry import Registry, load_registry_files
 from .store import Store, pack
@@ -244,7 +244,8 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
             return LetterOutcome(path, digest, run.letter_key(registry_key, digest, ()), (), meta)
         kind = document_kind(parsed.tree)
         try:
-            letter = extract_letter(parsed.tree, path) if kind == "letter" else None
+            names = bool(MENTION_CONSUMERS & set(run.options.consumers))
+            letter = extract_letter(parsed.tree, path, mentions=names) if kind == "letter" else None
         except Exception as exc:  # noqa: BLE001
             meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, _internal(path, "reading the letter's record", exc)))
             return LetterOutcome(path, digest, "", (), meta)
@@ -273,7 +274,8 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
                 parts[name] = pack(part.content)
         root = parsed.tree.getroot()
         letter_id = root.get(XML_ID) if kind == "letter" else None
-        used = sorted(doc.refs.used_ids()) if kind == "letter" else []
+        # the registry ids the letter uses, for TT602 (unused registry entries): only a check needs them
+        used = sorted(doc.refs.used_ids()) if kind == "letter" and "validate" in run.options.consumers else []
     meta = LetterMeta(
         kind=kind, read=tuple(parsed.diagnostics), diagnostics=tuple(diagnostics), values=tuple(values),
         titles=tuple(titles), contents=tuple(sorted(parts)),
@@ -416,6 +418,16 @@ def _epub(doc: LetterDoc) -> Part:
     return Part(content=xhtml, diagnostics=tuple(trees.warnings), title=trees.title)
 
 
+def _with_call_numbers(doc: LetterDoc) -> Any:
+    """The letter's record with its call numbers completed from the registry (the record's, where it is made)."""
+    if "record" in doc._memo or "record" in doc.run.options.consumers:
+        return record_of(doc).letter
+    from .callnumbers import structured_call_numbers
+
+    structured = tuple(cn for cn, _ms in structured_call_numbers(doc.tree, doc.registry))
+    return dataclasses.replace(doc.letter, call_numbers=structured or doc.letter.call_numbers)
+
+
 def _text(doc: LetterDoc) -> Part:
     from .render.core import RenderContext
     from .render.text import render_letter_text
@@ -424,7 +436,7 @@ def _text(doc: LetterDoc) -> Part:
         return Part()
     opts = doc.run.options
     ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
-    letter = record_of(doc).letter  # call numbers completed from the registry, as every page shows them
+    letter = _with_call_numbers(doc)  # call numbers completed from the registry, as every page shows them
     text, warnings = render_letter_text(doc.tree, letter, ctx, opts.text_width, opts.text_mode)  # type: ignore[arg-type]
     return Part(content=text, diagnostics=tuple(warnings))
 
@@ -449,6 +461,8 @@ CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
     "text": _text,
     "index": _index,
 }
+# consumers that need the names in a letter's text (Letter.mentions)
+MENTION_CONSUMERS = frozenset({"record", "index"})
 # consumers whose results depend on the edition file (its language, its base URL)
 EDITION_CONSUMERS = frozenset({"cmif", "site", "epub"})
 # consumers whose small value is kept (in memory and in the store); the others' values go to the caller only
@@ -542,12 +556,12 @@ class CorpusPass:
     ) -> PassResult:
         """Run the pass. `on_outcome` sees each file's outcome in file order, as soon as it and those before it are
         done, with its parts (large outputs) still attached; they are dropped afterwards (the store has them)."""
-        files, missing = discover(self.paths)
+        found, missing, empty = discover_files(self.paths)
+        files = [f for f, _real in found]
+        self._real = dict(found)
         lead = list(missing)
-        for raw in self.paths:
-            p = Path(raw)
-            if p.is_dir() and not any(os.path.realpath(f).startswith(os.path.realpath(p) + os.sep) for f in files):
-                lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
+        for raw in empty:
+            lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
         roots: dict[str, Path | None] = {}
         folders = [_registry_folder(f, self.registry_dir, roots) for f in files]
         # the registry of the edition as a whole (what cross-letter pages list), then each file's
@@ -563,8 +577,8 @@ class CorpusPass:
         for folder in dict.fromkeys([self.main_registry, *folders]):
             if not folder or folder in registries:
                 continue
-            real = os.path.realpath(folder)
-            same = next((k for k in registries if k and os.path.realpath(k) == real), None)
+            folder_real = os.path.realpath(folder)
+            same = next((k for k in registries if k and os.path.realpath(k) == folder_real), None)
             if same is not None:  # one folder named two ways: loaded once
                 registries[folder] = registries[same]
                 continue
@@ -582,7 +596,7 @@ class CorpusPass:
         run = Run(self.options, registries, edition, self.options.check.today or _dt.date.today().isoformat())
         if "validate" in self.options.consumers and self.options.check.schema_path:
             run.schema_digest = hashlib.sha256(read_bytes(self.options.check.schema_path)[0] or b"").hexdigest()
-        outcomes = self._letters(run, files, folders, main_docs, progress, on_outcome)
+        outcomes = self._letters(run, files, [self._real[f] for f in files], folders, main_docs, progress, on_outcome)
         result = PassResult(files, outcomes, {f: [] for f in files}, lead, run, main_registry=self.main_registry, root=self.edition_root)
         result.processed = sum(1 for o in outcomes if not o.cached)
         self._registry_problems(result, files, registry_diags)
@@ -593,15 +607,15 @@ class CorpusPass:
         return result
 
     def _letters(
-        self, run: Run, files: list[str], folders: list[str], main_docs: dict[str, MainDoc],
+        self, run: Run, files: list[str], reals: list[str], folders: list[str], main_docs: dict[str, MainDoc],
         progress: Callable[[int, int], None] | None, on_outcome: Callable[[LetterOutcome], None] | None,
     ) -> list[LetterOutcome]:
         """Each file's outcome: from the store where its key is unchanged, else from a task (main docs: none)."""
         slots: list[LetterOutcome | None] = []
         todo: list[tuple[int, tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]] = []
-        for path, folder in zip(files, folders, strict=True):
-            if os.path.realpath(path) in main_docs:
-                slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[os.path.realpath(path)].kind)))
+        for path, real_path, folder in zip(files, reals, folders, strict=True):
+            if real_path in main_docs:
+                slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[real_path].kind)))
                 continue
             data, read_diags = read_bytes(path)
             hit = self._cached(run, path, folder, data) if data is not None else None
@@ -662,7 +676,7 @@ class CorpusPass:
 
     def _registry_problems(self, result: PassResult, files: list[str], registry_diags: dict[str, list[Diagnostic]]) -> None:
         """Problems of loading a registry, under the path the user gave where the file is part of the run."""
-        as_given = {os.path.realpath(f): f for f in files}
+        as_given = {self._real[f]: f for f in files}
         wants = self.options.check.wants if "validate" in self.options.consumers else (lambda code: code.startswith("TT0"))
         for folder, diags in registry_diags.items():
             registry = result.run.registries[folder]
@@ -692,7 +706,7 @@ class CorpusPass:
                     trees = {d.path: d.tree for d in main_docs.values() if d.registry_key == folder and d.kind == "registry"}
                     used = used | with_reached(ids, registry_edges(trees, registry))
         for path in files:
-            doc = main_docs.get(os.path.realpath(path))
+            doc = main_docs.get(self._real[path])
             if doc is None:
                 continue
             registry = result.run.registries.get(doc.registry_key) or result.run.registries[""]

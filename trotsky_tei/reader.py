@@ -54,13 +54,22 @@ def walk_xml(folder: str | os.PathLike[str]) -> list[str]:
 
 def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[str], list[Diagnostic]]:
     """Expand files and folders (recursively, `*.xml`, see `walk_xml`) into a sorted, de-duplicated list of files."""
-    files: list[str] = []
+    found, diags, _empty = discover_files(paths)
+    return [f for f, _real in found], diags
+
+
+def discover_files(paths: list[str] | tuple[str, ...]) -> tuple[list[tuple[str, str]], list[Diagnostic], list[str]]:
+    """`discover`, with each file's real path (found once), and the folders given that hold no `*.xml` file."""
+    files: list[tuple[str, str]] = []
     diags: list[Diagnostic] = []
+    empty: list[str] = []
     seen: set[str] = set()
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = walk_xml(p)
+            if not found:
+                empty.append(raw)
         elif p.exists():
             found = [str(p)]
         else:
@@ -70,8 +79,8 @@ def discover(paths: list[str] | tuple[str, ...]) -> tuple[list[str], list[Diagno
             key = os.path.realpath(f)
             if key not in seen:
                 seen.add(key)
-                files.append(f)
-    return files, diags
+                files.append((f, key))
+    return files, diags, empty
 
 
 def document_kind(tree: etree._ElementTree) -> str:
@@ -145,8 +154,10 @@ def call_numbers_of(root: etree._Element) -> tuple[CallNumber, ...]:
     return tuple(out)
 
 
-def extract_letter(tree: etree._ElementTree, path: str) -> Letter:
-    """Build the `Letter` record of a parsed letter; missing parts are left empty, never guessed."""
+def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True) -> Letter:
+    """Build the `Letter` record of a parsed letter; missing parts are left empty, never guessed.
+
+    `mentions` False leaves out the names in the text (`Letter.mentions`), for work that does not need them."""
     root = tree.getroot()
     header = root.find("tei:teiHeader", NS)
     title_el = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:title", NS)
@@ -195,7 +206,7 @@ def extract_letter(tree: etree._ElementTree, path: str) -> Letter:
         languages=tuple(langs),
         main_language=main_lang,
         sources=sources,
-        mentions=_mentions(text_el),
+        mentions=_mentions(text_el) if mentions else (),
     )
 
 

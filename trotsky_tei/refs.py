@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -23,6 +24,9 @@ from .xmlfile import NS, XML_ID, expand_prefix
 POINTER_ATTRS = ("ref", "target", "corresp", "wit", "source", "who")
 # pointer attributes that make a registry entry "used" (TT602)
 USE_ATTRS = ("ref", "key", "corresp", "target", "who", "source", "sameAs")
+# every attribute a check reads off many elements: pointers, dates, ids (scanned once per file: `attribute_scan`)
+DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
+SCANNED = frozenset({*POINTER_ATTRS, *USE_ATTRS, *DATE_ATTRS, XML_ID})
 # the conventional letter-to-registry prefixes (DESIGN: psn:, plc:, org:, arc:), used when a letter declares none
 DEFAULT_PREFIXES = ("psn", "plc", "org", "arc")
 
@@ -134,8 +138,10 @@ class References:
         self.prefixes: dict[str, list[tuple[str, str]]] = {}
         for ident, match, repl in self.prefix_list:
             self.prefixes.setdefault(ident, []).append((match, repl))
-        self.folder = str(Path(path).parent)
+        self.folder = os.path.dirname(path) or "."
+        self.name = os.path.basename(path)
         self.paths = path_cache(registry)
+        self._scan: list[tuple[etree._Element, dict[str, str]]] | None = None
         self._ids: frozenset[str] | None = None
         self._rules: dict[tuple[str, str | None], Resolution] = {}
         self._links: dict[str, tuple[str, str | None, str]] = {}
@@ -145,8 +151,22 @@ class References:
     def ids(self) -> frozenset[str]:
         """Every `xml:id` of the file."""
         if self._ids is None:
-            self._ids = ids_of_tree(self.tree)
+            self._ids = frozenset(v for _el, found in self.attribute_scan() if (v := found.get(XML_ID)) is not None)
         return self._ids
+
+    def attribute_scan(self) -> list[tuple[etree._Element, dict[str, str]]]:
+        """Every element with a pointer, date or id attribute, and those attributes, in document order (one walk
+        over the tree that every rule and the used-entry check share)."""
+        if self._scan is None:
+            out: list[tuple[etree._Element, dict[str, str]]] = []
+            for el in self.tree.iter(etree.Element):
+                items = cast("list[tuple[str, str]]", el.items())  # a parsed document's names and values are str
+                if items:
+                    found = {k: v for k, v in items if k in SCANNED}
+                    if found:
+                        out.append((el, found))
+            self._scan = out
+        return self._scan
 
     def expand(self, pointer: str) -> str | None:
         """`prefix:rest` expanded by the file's own prefixDefs; None where the prefix is not declared or does not match."""
@@ -235,7 +255,7 @@ class References:
             res = self._in_file(token, frag)
             return res if res.status == LOCAL else Resolution(UNRESOLVED, target, f"{shown}: no element with xml:id '{frag}' in this file")
         file_path = self.paths.absolute(base, file_part)
-        if file_path == self.paths.absolute(self.folder, Path(self.path).name):
+        if file_path == self.paths.absolute(self.folder, self.name):
             res = self._in_file(token, frag)
             return res if res.status == LOCAL else Resolution(UNRESOLVED, target, f"{shown}: no element with xml:id '{frag}' in this file")
         if not frag:
@@ -244,7 +264,7 @@ class References:
             return Resolution(UNRESOLVED, target, f"{shown}: file {file_part} does not exist")
         holders = self.registry.ids_in_files.get(frag)
         if holders:
-            name = Path(file_part).name
+            name = os.path.basename(file_part)
             if name in self.registry.file_names() and name not in holders:
                 return Resolution(UNRESOLVED, target, f"{shown}: '{frag}' is in the registry's {', '.join(holders)}, not in {name}")
             return Resolution(REGISTRY, target, entity=self.registry.get(frag))
@@ -305,13 +325,16 @@ class References:
     def used_ids(self, scope: etree._Element | None = None) -> set[str]:
         """The registry ids that pointer attributes in `scope` (default: the whole file) resolve to (TT602)."""
         out: set[str] = set()
-        for el in (scope if scope is not None else self.tree.getroot()).iter():
-            if isinstance(el.tag, str):
-                for attr in USE_ATTRS:
-                    value = el.get(attr)
-                    if value:
-                        for token in value.split():
-                            status, entity_id, _note = self.link_status(token)
-                            if status == "linked" and entity_id:
-                                out.add(entity_id)
+        if scope is None:
+            found_on = [found for _el, found in self.attribute_scan()]
+        else:
+            found_on = [dict(el.items()) for el in scope.iter(etree.Element)]  # type: ignore[arg-type]
+        for found in found_on:
+            for attr in USE_ATTRS:
+                value = found.get(attr)
+                if value:
+                    for token in value.split():
+                        status, entity_id, _note = self.link_status(token)
+                        if status == "linked" and entity_id:
+                            out.add(entity_id)
         return out

@@ -1,7 +1,7 @@
 """What a pass keeps of each letter, on disk (sqlite, from the standard library), so memory stays flat.
 
 Three tables: `letter` (per file: its bytes' hash, the key of its results, the results as JSON), `part` (the rendered
-outputs of a letter: page fragment, text, EPUB chapter; zlib-compressed) and `output` (each file a build wrote: the
+outputs of a letter: page fragment, text, EPUB chapter) and `output` (each file a build wrote: the
 key it was made from and its size and modification time, so an unchanged output is neither made nor written again).
 
 A build keeps its store in its output folder, so the next build reuses what did not change; `validate` keeps one
@@ -15,7 +15,6 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -132,9 +131,10 @@ class Store:
 
 
 def pack(text: str) -> bytes:
-    """A part as stored: UTF-8, compressed (fast level: parts are written once and read once or twice)."""
-    return zlib.compress(text.encode("utf-8"), 1)
+    """A part as stored: UTF-8 (not compressed: a part is written once and read once or twice, and compressing
+    it would cost more time than the disk space it saves is worth)."""
+    return text.encode("utf-8")
 
 
 def unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8")
+    return data.decode("utf-8")

@@ -7,6 +7,7 @@ import errno
 import functools
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -198,10 +199,16 @@ def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Par
     return parse_bytes(data, str(path), require_tei=require_tei)
 
 
+_UMASK: int | None = None
+
+
 def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    """The process's umask, read once (reading it means setting it, which is not safe while threads write files)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
@@ -211,21 +218,26 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
     can be made again skip the sync, which costs more than everything else of writing them.
     """
     p = Path(path)
-    if p.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
     try:
-        mode = p.stat().st_mode & 0o7777
+        st = os.stat(p)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()  # a new file gets the mode any other new file would get, not mkstemp's 0600
-    p.parent.mkdir(parents=True, exist_ok=True)  # an output file in a folder not made yet
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    else:
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
+        mode = st.st_mode & 0o7777
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    except FileNotFoundError:
+        p.parent.mkdir(parents=True, exist_ok=True)  # an output file in a folder not made yet
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+            os.fchmod(fh.fileno(), mode)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -103,18 +103,30 @@ class EditionData:
 
     def letters_of(self, entity_id: str) -> dict[str, list[LetterInfo]]:
         """The letters an entry sent, received, is mentioned or credited in (a place: sent from, or mentioned)."""
-        out: dict[str, list[LetterInfo]] = {r: [] for r in ROLES}
-        for info in self.letters:
-            place = info.place_sent[1] if info.place_sent is not None else None
-            if any(e is not None and e.id == entity_id for _, e in info.senders) or (place is not None and place.id == entity_id):
-                out["sent"].append(info)
-            if any(e is not None and e.id == entity_id for _, e in info.recipients):
-                out["received"].append(info)
-            if any(e.id == entity_id for e in info.mentioned):
-                out["mentioned"].append(info)
-            if any(e.id == entity_id for e in info.credited):
-                out["credited"].append(info)
-        return out
+        index = self.__dict__.get("_roles")
+        if index is None or index[0] != len(self.letters):  # every entry's letters, in one walk over the letters
+            roles: dict[str, dict[str, list[LetterInfo]]] = {}
+
+            def add(entity: Entity | None, role: str, info: LetterInfo) -> None:
+                if entity is not None:
+                    found = roles.setdefault(entity.id, {r: [] for r in ROLES})[role]
+                    if not found or found[-1] is not info:
+                        found.append(info)
+
+            for info in self.letters:
+                for _, e in info.senders:
+                    add(e, "sent", info)
+                if info.place_sent is not None:
+                    add(info.place_sent[1], "sent", info)
+                for _, e in info.recipients:
+                    add(e, "received", info)
+                for e in info.mentioned:
+                    add(e, "mentioned", info)
+                for e in info.credited:
+                    add(e, "credited", info)
+            index = self.__dict__["_roles"] = (len(self.letters), roles)
+        found = index[1].get(entity_id)
+        return {r: list(found[r]) for r in ROLES} if found else {r: [] for r in ROLES}
 
     def neighbours(self, index: int, same_correspondence: bool = False) -> tuple[LetterInfo | None, LetterInfo | None]:
         """The previous and next letter overall, or within the same correspondence."""

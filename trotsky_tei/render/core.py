@@ -9,6 +9,7 @@ become numbered markers, and that an element without a handler renders its child
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -44,7 +45,20 @@ _SPACE = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """White space folded to single spaces and trimmed."""
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
+
+
+def fold_inner(text: str) -> str:
+    """White space folded to single spaces, kept (as one space) at either end: a text node inside running text."""
+    parts = text.split()
+    if not parts:
+        return " " if text else ""
+    folded = " ".join(parts)
+    if text[0].isspace():
+        folded = " " + folded
+    if text[-1].isspace():
+        folded += " "
+    return folded
 
 
 def esc(text: object) -> str:
@@ -61,12 +75,16 @@ def link(url: str | None, text: str, **attrs: str) -> str:
     return f'<a href="{esc(safe)}"{extra}>{esc(text)}</a>'
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\\]")
+
+
+@functools.lru_cache(maxsize=4096)
 def safe_href(url: str | None) -> str | None:
     """`url` if it may be emitted as a link (http, https, mailto or relative), else None."""
     if not url:
         return None
     url = url.strip()
-    if not url or any(c in url for c in "\x00\r\n\t\\") or any(ord(c) < 32 for c in url):
+    if not url or _CONTROL.search(url):
         return None
     try:
         scheme = urlsplit(url).scheme.lower()

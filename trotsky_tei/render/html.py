@@ -6,6 +6,7 @@ or an EPUB chapter puts together. Every fragment is built as an lxml tree, so ev
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from .core import (
     RenderContext,
     Walker,
     fold,
+    fold_inner,
     gap_text,
     hard_line_break,
     page_label,
@@ -47,6 +49,7 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+@functools.lru_cache(maxsize=1024)
 def _cls(*names: str) -> str:
     return " ".join(n for n in (_TOKEN.sub("-", x).strip("-") for x in names) if n)
 
@@ -172,13 +175,25 @@ class HtmlWriter:
         self.stack: list[etree._Element] = [self.root]
         self.opened: list[bool] = []  # per open(): whether it pushed an element
         self._glue = False
+        self._phrasing = 0  # how many elements of the stack take only phrasing content
 
     @property
     def cur(self) -> etree._Element:
         return self.stack[-1]
 
     def _in_phrasing(self) -> bool:
-        return any(e.tag in PHRASING for e in self.stack)
+        return self._phrasing > 0
+
+    def _push(self, node: etree._Element) -> None:
+        self.stack.append(node)
+        if node.tag in PHRASING:
+            self._phrasing += 1
+
+    def _pop(self) -> etree._Element:
+        node = self.stack.pop()
+        if node.tag in PHRASING:
+            self._phrasing -= 1
+        return node
 
     def _append_text(self, s: str) -> None:
         if not s:
@@ -191,20 +206,18 @@ class HtmlWriter:
             cur.text = (cur.text or "") + s
 
     def _child(self, tag: str, attrs: dict[str, str | None] | None = None) -> etree._Element:
-        parent = self.cur
-        allowed = LIST_CHILDREN.get(str(parent.tag))
+        parent = self.stack[-1]
+        values = {k: v for k, v in attrs.items() if v is not None} if attrs else {}
+        allowed = LIST_CHILDREN.get(parent.tag)
         if allowed is None or tag in allowed:
-            el = etree.SubElement(parent, tag)
-        else:  # a list's head, a page break or note marker between items: keep it, keep the HTML valid
-            el = etree.Element(tag)
-            items = [c for c in parent if c.tag in allowed]
-            if items:
-                items[-1].append(el)
-            else:
-                parent.addprevious(el)
-        for k, v in (attrs or {}).items():
-            if v is not None:
-                el.set(k, v)
+            return etree.SubElement(parent, tag, values)
+        # a list's head, a page break or note marker between items: keep it, keep the HTML valid
+        el = etree.Element(tag, values)
+        items = [c for c in parent if c.tag in allowed]
+        if items:
+            items[-1].append(el)
+        else:
+            parent.addprevious(el)
         return el
 
     def open(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
@@ -257,8 +270,8 @@ class HtmlWriter:
             attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
         if tag == "table":
             table = self._child("table", attrs)
-            self.stack.append(table)
-            self.stack.append(etree.SubElement(table, "tbody"))
+            self._push(table)
+            self._push(etree.SubElement(table, "tbody"))
             self.opened.append(True)
             return
         node = self._child(tag, attrs)
@@ -266,7 +279,7 @@ class HtmlWriter:
             entity = self.ctx.entity(el.get("ref") or el.get("key"), el)
             if entity is not None:
                 self.ctx.register_links.append((node, entity.id))
-        self.stack.append(node)
+        self._push(node)
         self.opened.append(True)
         if handler.before:
             self._append_text(handler.before)
@@ -289,12 +302,12 @@ class HtmlWriter:
             return
         if handler.after:
             self._append_text(handler.after)
-        node = self.stack.pop()
+        node = self._pop()
         if node.tag == "tbody":
-            self.stack.pop()
+            self._pop()
 
     def text(self, s: str) -> None:
-        s = re.sub(r"\s+", " ", s)
+        s = fold_inner(s)
         if self._glue:
             s = s.lstrip()
             if s:

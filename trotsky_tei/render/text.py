@@ -152,6 +152,32 @@ class TextWriter:
         return list(self.blocks)
 
 
+def wrap(text: str, width: int, initial: str = "", subsequent: str = "") -> list[str]:
+    """`textwrap.wrap(text, width, initial_indent=…, subsequent_indent=…, break_long_words=False,
+    break_on_hyphens=False)`: the same lines, found without textwrap's regular expressions where the text is
+    already folded (single spaces, none at either end), which is what the writer gives it; textwrap otherwise."""
+    if not text:
+        return []
+    words = text.split()
+    if " ".join(words) != text:  # not folded: textwrap's own rules for white space
+        return textwrap.wrap(text, width=width, initial_indent=initial, subsequent_indent=subsequent,
+                             break_long_words=False, break_on_hyphens=False)
+    lines: list[str] = []
+    indent, room = initial, width - len(initial)
+    start, end = 0, len(text)
+    while end - start > room:
+        cut = text.rfind(" ", start, start + room + 1)  # the last space that leaves the line no longer than `room`
+        if cut <= start:  # the first word is longer than the line: it stands alone
+            cut = text.find(" ", start + 1)
+            if cut == -1:
+                break
+        lines.append(indent + text[start:cut])
+        start = cut + 1
+        indent, room = subsequent, width - len(subsequent)
+    lines.append(indent + text[start:])
+    return lines
+
+
 def _lines(raw: str) -> list[str]:
     return [line for line in (fold(part) for part in raw.split(HARD_BREAK)) if line]
 
@@ -172,14 +198,7 @@ def format_blocks(blocks: Sequence[Block], width: int, first: str = "", indent: 
         wrapped: list[str] = []
         for j, line in enumerate(lines):
             wrapped.extend(
-                textwrap.wrap(
-                    line,
-                    width=max(width, 20),
-                    initial_indent=lead if j == 0 else rest,
-                    subsequent_indent=rest,
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
+                wrap(line, max(width, 20), lead if j == 0 else rest, rest)
             )
         text = "\n".join(wrapped)
         if out:
@@ -239,19 +258,12 @@ def _header(letter: Letter, sources: list[str], width: int) -> str:
         note = certainty_note(cn)  # an inferred part is said so, never shown as plain fact
         rows.append(("Call number", f"{cn.display} ({note})" if note else cn.display))
     title = fold(letter.title)
-    lines = textwrap.wrap(title, width=max(width, 20), break_long_words=False, break_on_hyphens=False) or [letter.id]
+    lines = wrap(title, max(width, 20)) or [letter.id]
     out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), max(width, 20))]
     key_w = max((len(k) for k, _ in rows), default=0) + 2
     for key, value in rows:
         out.extend(
-            textwrap.wrap(
-                fold(value),
-                width=max(width, key_w + 20),
-                initial_indent=f"{key}:".ljust(key_w),
-                subsequent_indent=" " * key_w,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+            wrap(fold(value), max(width, key_w + 20), f"{key}:".ljust(key_w), " " * key_w)
         )
     return "\n".join(out)
 
@@ -284,14 +296,7 @@ def render_letter_text(
             label = f"{str(entry.number).rjust(digits)}. "
             entries.append(
                 "\n".join(
-                    textwrap.wrap(
-                        apparatus_line(entry),
-                        width=max(width, 20),
-                        initial_indent=label,
-                        subsequent_indent=" " * len(label),
-                        break_long_words=False,
-                        break_on_hyphens=False,
-                    )
+                    wrap(apparatus_line(entry), max(width, 20), label, " " * len(label))
                 )
             )
         parts.append(_section("Apparatus") + "\n\n" + "\n".join(entries))

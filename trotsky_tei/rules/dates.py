@@ -83,16 +83,23 @@ def bounds(value: str) -> tuple[Ymd, Ymd] | None:
     return None
 
 
-def _dated(ctx: RuleContext) -> Iterator[tuple[etree._Element, str, str]]:
-    """Every (element, attribute, value) of a W3C date attribute on a TEI element."""
-    for el in ctx.tree.iter(f"{{{TEI_NS}}}*"):
-        name = local_name(el)
-        for attr in DATE_ATTRS:
-            if attr in ("from", "to") and name in NOT_DATABLE_FROM_TO:
+_TEI = f"{{{TEI_NS}}}"
+
+
+def _dated(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
+    """Every (element, attribute, value) of a W3C date attribute on a TEI element (found once per file)."""
+    found = ctx.extra.get("dated")
+    if found is None:
+        out = []
+        for el, attrs in ctx.refs.attribute_scan():
+            if not el.tag.startswith(_TEI):
                 continue
-            value = el.get(attr)
-            if value is not None:
-                yield el, attr, value
+            for attr in DATE_ATTRS:
+                value = attrs.get(attr)
+                if value is not None and not (attr in ("from", "to") and local_name(el) in NOT_DATABLE_FROM_TO):
+                    out.append((el, attr, value))
+        found = ctx.extra["dated"] = out
+    return found  # type: ignore[return-value]
 
 
 def _today(ctx: RuleContext) -> Ymd:
@@ -115,11 +122,13 @@ def invalid_date(ctx: RuleContext) -> Iterator[Diagnostic]:
 @rule("TT302", "date-range", kinds=("letter", "registry", "edition"))
 def date_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A range whose start lies after its end (@notBefore > @notAfter, @from > @to)."""
-    for el in ctx.tree.iter(f"{{{TEI_NS}}}*"):
+    for el, attrs in ctx.refs.attribute_scan():
+        if not el.tag.startswith(_TEI):
+            continue
         for lo_attr, hi_attr in (("notBefore", "notAfter"), ("from", "to")):
             if lo_attr == "from" and local_name(el) in NOT_DATABLE_FROM_TO:
                 continue
-            lo, hi = el.get(lo_attr), el.get(hi_attr)
+            lo, hi = attrs.get(lo_attr), attrs.get(hi_attr)
             if lo is None or hi is None:
                 continue
             lo_b, hi_b = bounds(lo), bounds(hi)

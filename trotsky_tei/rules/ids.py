@@ -13,10 +13,8 @@ from . import RuleContext, rule
 def duplicate_id(ctx: RuleContext) -> Iterator[Diagnostic]:
     """An `xml:id` used by more than one element of the same file."""
     first_line: dict[str, int] = {}
-    for el in ctx.tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        value = el.get(XML_ID)
+    for el, attrs in ctx.refs.attribute_scan():
+        value = attrs.get(XML_ID)
         if value is None:
             continue
         if value in first_line:

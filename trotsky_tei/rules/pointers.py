@@ -40,19 +40,23 @@ def expand(defs: list[tuple[str, str]], rest: str) -> str | None:
 
 def resolve(ctx: RuleContext, token: str, el: etree._Element | None = None) -> Resolution:
     """Resolve one pointer token found on `el` in `ctx.path` (see docs/validate.md for the order of the steps)."""
-    return ctx.refs.resolution(token, el.base if el is not None else None)
+    # only a relative pointer (no scheme, no '#') depends on the element's xml:base
+    relative = not token.startswith("#") and ":" not in token
+    return ctx.refs.resolution(token, el.base if el is not None and relative else None)
 
 
-def pointer_tokens(ctx: RuleContext) -> Iterator[tuple[etree._Element, str, str]]:
+def pointer_tokens(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
     """Every (element, attribute, token) of the pointer attributes in the file, in document order."""
-    for el in ctx.tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        for attr in POINTER_ATTRS:
-            value = el.get(attr)
-            if value:
-                for token in value.split():
-                    yield el, attr, token
+    found = ctx.extra.get("pointer_tokens")
+    if found is None:
+        found = ctx.extra["pointer_tokens"] = [
+            (el, attr, token)
+            for el, attrs in ctx.refs.attribute_scan()
+            for attr in POINTER_ATTRS
+            if (value := attrs.get(attr))
+            for token in value.split()
+        ]
+    return found  # type: ignore[return-value]
 
 
 @rule("TT202", "unresolved-pointer", kinds=("letter", "registry", "edition"))
