@@ -262,3 +262,20 @@ def test_jobs_give_the_same_reports_in_the_same_order(tmp_path: Path) -> None:
         (r.path, [(m.text, m.status) for m in r.mentions]) for r in two
     ]
     assert sum(m.status == "unlinked" for r in two for m in r.mentions) == 5  # Marx, once in each copy
+
+
+def test_link_counts_are_the_reports_statuses(fixture_copy: Path) -> None:
+    """`build`'s summary counts (link_counts) are what the full report (link_tree) says, name by name."""
+    from trotsky_tei.link import link_counts, link_tree
+    from trotsky_tei.reader import read
+    from trotsky_tei.registry import load_registry
+
+    registry, _ = load_registry(fixture_copy / "registry")
+    for path in sorted((fixture_copy / "letters").glob("*.xml")):
+        lf = read(str(path))
+        if lf.parsed.tree is None or lf.letter is None:
+            continue
+        counts: dict[str, int] = {}
+        for m in link_tree(lf.parsed.tree, str(path), registry):
+            counts[m.status] = counts.get(m.status, 0) + 1
+        assert counts and link_counts(lf.parsed.tree, str(path), registry) == counts

@@ -36,8 +36,20 @@ def encode(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    """What json's own encoder does not know: records (as `encode` gives them), entries, sets."""
+    if isinstance(value, Entity):
+        return {"@": value.id}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name) for f in _fields(type(value))]
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(encode(value), ensure_ascii=False, separators=(",", ":"))
+    """`encode(value)` as JSON text (json's C encoder walks the containers; only records come back to Python)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
 def loads(cls: type[T], text: str | bytes, registry: Registry | None = None) -> T:

@@ -339,15 +339,11 @@ def _link(doc: LetterDoc) -> Part:
 
 def _link_counts(doc: LetterDoc) -> Part:
     """The link report of `build`: counts by status only (the report itself is `trotsky-tei link`'s)."""
-    from .link import link_doc
+    from .link import link_counts
 
     if doc.kind != "letter":
         return Part()
-    report = link_doc(doc.path, doc.tree, doc.registry, doc.refs)
-    counts: dict[str, int] = {}
-    for m in report.mentions:
-        counts[m.status] = counts.get(m.status, 0) + 1
-    return Part(value=tuple(sorted(counts.items())))
+    return Part(value=tuple(sorted(link_counts(doc.tree, doc.path, doc.registry, doc.refs).items())))
 
 
 def record_of(doc: LetterDoc) -> Any:
@@ -384,11 +380,16 @@ def _html_trees(doc: LetterDoc, mode: str) -> Any:
 
 
 def _site_link(registry: Registry) -> Callable[[str], str | None]:
+    """A letter page's link to a register entry (made once per entry and process: the same for every letter)."""
     from .render.site import entity_href
 
+    links: dict[str, str | None] = registry.__dict__.setdefault("_site_links", {})
+
     def link_for(entity_id: str) -> str | None:
-        ent = registry.get(entity_id)
-        return entity_href(ent, "../") if ent is not None else None
+        if entity_id not in links:
+            ent = registry.entries.get(entity_id)  # looked up (and noted) already by the name's own resolution
+            links[entity_id] = entity_href(ent, "../") if ent is not None else None
+        return links[entity_id]
 
     return link_for
 

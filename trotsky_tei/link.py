@@ -161,6 +161,36 @@ def path_dir(path: str) -> str:
     return str(Path(path).parent)
 
 
+def _pointer_status(ctx: References, ref: str) -> tuple[str, str | None, str]:
+    """The status of a name's @ref: broken if any token is, else linked if any is, else the first token's."""
+    results = [ctx.link_status(p) for p in ref.split()]
+    return next((r for r in results if r[0] == "broken"), next((r for r in results if r[0] == "linked"), results[0]))
+
+
+def link_counts(tree: etree._ElementTree, path: str, registry: Registry, refs: References | None = None) -> dict[str, int]:
+    """How many names of a letter are linked, external, broken, unlinked, ambiguous or unknown: `link_tree`'s
+    statuses, without the rest of the report (what `build` shows in its summary)."""
+    ctx = refs if refs is not None else References(tree, path, registry)
+    counts: dict[str, int] = {}
+    for el in tree.iter(etree.Element):
+        kind = _kind(el)
+        if kind is None or _in_definition(el):
+            continue
+        ref = el.get("ref")
+        if ref is not None and ref.strip():
+            status = _pointer_status(ctx, ref)[0]
+        elif el.get("key") is not None:
+            status = "external"
+        else:
+            text = mention_text(el)
+            if not text:
+                continue
+            found = registry.match(text, kind).status
+            status = "unlinked" if found == "unique" else "ambiguous" if found == "ambiguous" else "unknown"
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 def link_tree(tree: etree._ElementTree, path: str, registry: Registry, refs: References | None = None) -> list[MentionReport]:
     """The report of every name in one parsed letter (header and text), in document order."""
     ctx = refs if refs is not None else References(tree, path, registry)
@@ -187,10 +217,7 @@ def link_tree(tree: etree._ElementTree, path: str, registry: Registry, refs: Ref
             "ref": ref if ref is not None else key, "correspondent": is_corr, "index": index[el],
         }
         if ref is not None and ref.strip():
-            results = [ctx.link_status(p) for p in ref.split()]
-            status, ent_id, note = next(
-                (r for r in results if r[0] == "broken"), next((r for r in results if r[0] == "linked"), results[0])
-            )
+            status, ent_id, note = _pointer_status(ctx, ref)
             ent = registry.get(ent_id) if ent_id else None
             matches = fits(text, ent) if ent is not None and local_name(el) != "rs" and text else None
             out.append(

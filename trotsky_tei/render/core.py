@@ -40,7 +40,8 @@ DIPLOMATIC_SIDE = {d: kind for _, d, kind in CHOICE_PAIRS}
 # elements the walker itself handles (their mode logic is the same in every format)
 WALKER_ELEMENTS = frozenset({"choice", "app", "subst", "add", "del", "note", "lem", "rdg", "rdgGrp"})
 
-_SPACE = re.compile(r"\s+")
+_TEI = f"{{{TEI_NS}}}"
+_TEI_LEN = len(_TEI)
 
 
 def fold(text: str) -> str:
@@ -234,9 +235,11 @@ class Walker:
         *,
         format_name: str = "text",
         sigla: dict[str, str] | None = None,
+        notes: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        self.render_notes = notes  # False: the notes' own content is not rendered (a second view of the same page)
         self.table = table
         self.writer = writer
         self.ctx = ctx
@@ -255,7 +258,7 @@ class Walker:
         for el in elements:
             self.visit(el)
         body = self.writer.result()
-        while self._pending_notes:
+        while self._pending_notes and self.render_notes:
             note = self._pending_notes.pop(0)
             note.content = self._render_into_fork(note.element)
         return WalkResult(body, self.notes, self.apparatus, self._warnings())
@@ -280,16 +283,16 @@ class Walker:
     # --- dispatch -------------------------------------------------------------------------------
 
     def visit(self, el: etree._Element) -> None:
-        if not isinstance(el.tag, str):
+        tag = el.tag
+        if not isinstance(tag, str):
             return  # comments and processing instructions: their tails are emitted by the parent
-        name = local_name(el)
-        if not el.tag.startswith(f"{{{TEI_NS}}}"):
-            name = el.prefix + ":" + name if el.prefix else name
-            self._unknown_element(el, name)
+        if not tag.startswith(_TEI):
+            name = tag.rpartition("}")[2]
+            self._unknown_element(el, el.prefix + ":" + name if el.prefix else name)
             return
-        special = getattr(self, f"_v_{name}", None) if name in WALKER_ELEMENTS else None
-        if special is not None:
-            special(el)
+        name = tag[_TEI_LEN:]
+        if name in WALKER_ELEMENTS:
+            getattr(self, f"_v_{name}")(el)
             return
         handler = self.table.get(name)
         if handler is None:
@@ -306,12 +309,13 @@ class Walker:
         self.writer.close(el, handler)
 
     def children(self, el: etree._Element) -> None:
+        text = self.writer.text
         if el.text:
-            self.writer.text(el.text)
+            text(el.text)
         for child in el:
             self.visit(child)
             if child.tail:
-                self.writer.text(child.tail)
+                text(child.tail)
 
     def _unknown_element(self, el: etree._Element, name: str) -> None:
         self._unknown.setdefault(name, []).append(line_of(el))

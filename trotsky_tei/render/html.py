@@ -198,7 +198,7 @@ class HtmlWriter:
     def _append_text(self, s: str) -> None:
         if not s:
             return
-        cur = self.cur
+        cur = self.stack[-1]
         if len(cur):
             last = cur[-1]
             last.tail = (last.tail or "") + s
@@ -242,32 +242,42 @@ class HtmlWriter:
                 self.anchor(anchor)
             self.opened.append(False)
             return
-        attrs = handler.attrs(el, self.ctx) if handler.attrs else {}
+        entity_id = None
+        if handler.attrs is _name_attrs:  # a name: a link to its register entry where it has one
+            entity = self.ctx.entity(el.get("ref") or el.get("key"), el)
+            href = self.ctx.url_policy(self.ctx.link_for(entity.id)) if entity is not None else None
+            attrs: dict[str, str | None] = {"href": href}
+            entity_id = entity.id if entity is not None and href else None
+        else:
+            attrs = handler.attrs(el, self.ctx) if handler.attrs else {}
         tag = handler.tag or "span"
         if tag == LINKED:
             tag = "a" if attrs.get("href") else "span"
         elif tag == "hi":
             tag = _hi_tag(el)
-        else:
-            attrs.pop("href", None)
-        tag = self._list_tag(el, tag)
-        if handler.kind == "block" and self._in_phrasing():
+        elif "href" in attrs:
+            del attrs["href"]
+        if tag == "ul" or self.stack[-1].tag == "dl":
+            tag = self._list_tag(el, tag)
+        block = handler.kind == "block"
+        if block and self._phrasing:
             tag = "span"
         if tag in ("li", "tr", "td") and self.cur.tag not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
-            tag = "div" if not self._in_phrasing() else "span"
+            tag = "div" if not self._phrasing else "span"
         if tag == "time" and not attrs.get("datetime"):
             tag = "span"
-        classes = [handler.cls]
-        if handler.kind == "block" and tag == "span":
-            classes.insert(0, "block")
-        if el.get("rend") and local_name(el) == "hi" and tag in ("span", "em"):
-            classes.append("rend-" + el.get("rend", ""))
-        attrs["class"] = _cls(*classes) or None
+        rend = el.get("rend") if handler.tag == "hi" else None
+        if rend and tag in ("span", "em"):
+            attrs["class"] = _cls("block", handler.cls, "rend-" + rend) if block and tag == "span" else _cls(handler.cls, "rend-" + rend)
+        else:
+            attrs["class"] = (_cls("block", handler.cls) if block and tag == "span" else _cls(handler.cls)) or None
         if anchor:
             attrs["id"] = self.id_prefix + anchor
-        lang, _lost = html_lang(el.get(XML_LANG))
-        if lang:
-            attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
+        xml_lang = el.get(XML_LANG)
+        if xml_lang:
+            lang, _lost = html_lang(xml_lang)
+            if lang:
+                attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
         if tag == "table":
             table = self._child("table", attrs)
             self._push(table)
@@ -275,10 +285,8 @@ class HtmlWriter:
             self.opened.append(True)
             return
         node = self._child(tag, attrs)
-        if tag == "a" and handler.attrs is _name_attrs:
-            entity = self.ctx.entity(el.get("ref") or el.get("key"), el)
-            if entity is not None:
-                self.ctx.register_links.append((node, entity.id))
+        if entity_id is not None and tag == "a":
+            self.ctx.register_links.append((node, entity_id))
         self._push(node)
         self.opened.append(True)
         if handler.before:
@@ -567,9 +575,11 @@ def date_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
     return sorted(out)
 
 
-def _walk(tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
+def _walk(
+    tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str, notes: bool = True,
+) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
     writer = HtmlWriter(ctx, mode, id_prefix)
-    walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree))
+    walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree), notes=notes)
     result = walker.walk(text_elements(tree))
     assert isinstance(result.body, etree._Element)
     return result.body, result.notes, result.apparatus, result.warnings
@@ -589,7 +599,7 @@ def render_letter_trees(
         body.set("lang", lang)
     views: dict[str, etree._Element] = {primary: body}
     if mode == "both":
-        dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-")
+        dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-", notes=False)  # the page's notes: the reading's
         views["diplomatic"] = dbody
         wrapper = _root("div", ctx, "letter-views")
         for view, label in ((body, "Reading text"), (dbody, "Diplomatic text")):
