@@ -12,6 +12,7 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .model import Entity
@@ -71,33 +72,56 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def decode(cls: Any, data: Any, registry: Registry | None = None) -> Any:
     """The value of type `cls` that `encode` gave `data` for."""
-    if data is None:
-        return None
+    return _decoder(cls)(data, registry)
+
+
+Decoder = Callable[[Any, "Registry | None"], Any]
+
+
+def _plain(data: Any, registry: Registry | None) -> Any:
+    return data
+
+
+@functools.cache
+def _decoder(cls: Any) -> Decoder:
+    """A function that decodes values of type `cls` (made once per type: the type hints are read once)."""
     origin = typing.get_origin(cls)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(cls) if a is not type(None)]
         if len(options) == 1:
-            return decode(options[0], data, registry)
-        for option in options:  # e.g. str | int: the first whose kind the value has
-            if isinstance(data, option if isinstance(option, type) else object):
-                return data
-        return data
+            inner = _decoder(options[0])
+            return lambda data, registry: None if data is None else inner(data, registry)
+        return _plain  # e.g. str | int: JSON keeps the kind
     if cls is Entity:
-        return registry.get(data["@"]) if registry is not None else None
+        return lambda data, registry: registry.get(data["@"]) if registry is not None and data is not None else None
     if origin is tuple:
         args = typing.get_args(cls)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(args[0], v, registry) for v in data)
-        return tuple(decode(a, v, registry) for a, v in zip(args, data, strict=True))
+            if args[0] in (str, int, float, bool):
+                return lambda data, registry: tuple(data)
+            item = _decoder(args[0])
+            return lambda data, registry: tuple(item(v, registry) for v in data)
+        items = [_decoder(a) for a in args]
+        return lambda data, registry: tuple(d(v, registry) for d, v in zip(items, data, strict=True))
     if origin in (list, frozenset, set):
         (arg,) = typing.get_args(cls)
-        return origin(decode(arg, v, registry) for v in data)
+        item = _decoder(arg)
+        return lambda data, registry: origin(item(v, registry) for v in data)
     if origin is dict:
         _k, arg = typing.get_args(cls)
-        return {k: decode(arg, v, registry) for k, v in data.items()}
+        value = _decoder(arg)
+        return lambda data, registry: {k: value(v, registry) for k, v in data.items()}
     if isinstance(cls, type) and dataclasses.is_dataclass(cls):
         hints = _hints(cls)
-        return cls(*(decode(hints[f.name], v, registry) for f, v in zip(_fields(cls), data, strict=True)))
+        fields = [_decoder(hints[f.name]) for f in _fields(cls)]
+        make = cls
+
+        def record(data: Any, registry: Registry | None) -> Any:
+            if data is None:
+                return None
+            return make(*(d(v, registry) for d, v in zip(fields, data, strict=True)))
+
+        return record
     if isinstance(cls, type) and issubclass(cls, enum.Enum):
-        return cls(data)
-    return data
+        return lambda data, registry: None if data is None else cls(data)
+    return _plain

@@ -505,6 +505,7 @@ class MainDoc:
     kind: str
     tree: Any
     registry_key: str
+    digest: str = ""
 
 
 @dataclass
@@ -522,18 +523,22 @@ class PassResult:
     root: Path | None = None  # the corpus root (edition.xml, registry/)
 
 
-def _registry_folder(path: str, given: str | None, roots: dict[str, Path | None]) -> str:
-    """--registry as given, else <corpus root>/registry (relative when `path` is), "" when there is none."""
+def _registry_folder(path: str, given: str | None, known: dict[str, str]) -> str:
+    """--registry as given, else <corpus root>/registry (relative when `path` is), "" when there is none; `known`
+    remembers the answer for each folder of letters."""
     if given is not None:
         return given
-    folder_of = str(Path(path).parent)
-    if folder_of not in roots:
-        roots[folder_of] = find_corpus_root(path)
-    root = roots[folder_of]
-    if root is None or not (root / REGISTRY_DIR).is_dir():
-        return ""
-    folder = root / REGISTRY_DIR
-    return str(folder) if Path(path).is_absolute() else os.path.relpath(folder)
+    folder_of = os.path.dirname(path)
+    found = known.get(folder_of)
+    if found is None:
+        root = find_corpus_root(path)
+        if root is None or not (root / REGISTRY_DIR).is_dir():
+            found = ""
+        else:
+            folder = root / REGISTRY_DIR
+            found = str(folder) if os.path.isabs(path) else os.path.relpath(folder)
+        known[folder_of] = found
+    return found
 
 
 class CorpusPass:
@@ -563,7 +568,7 @@ class CorpusPass:
         lead = list(missing)
         for raw in empty:
             lead.append(Diagnostic(raw, 0, 0, Severity.WARNING, "TT006", "no-xml-files", "no *.xml files in this folder"))
-        roots: dict[str, Path | None] = {}
+        roots: dict[str, str] = {}
         folders = [_registry_folder(f, self.registry_dir, roots) for f in files]
         # the registry of the edition as a whole (what cross-letter pages list), then each file's
         main_folder = self.registry_dir
@@ -583,16 +588,18 @@ class CorpusPass:
             if same is not None:  # one folder named two ways: loaded once
                 registries[folder] = registries[same]
                 continue
-            registry, diags, trees = load_registry_files(folder)
+            registry, diags, parsed_files = load_registry_files(folder)
             registries[folder] = registry
             registry_diags[folder] = diags
-            for path, tree in trees.items():
-                main_docs[os.path.realpath(path)] = MainDoc(path, document_kind(tree), tree, folder)
+            for path, parsed in parsed_files.items():
+                assert parsed.tree is not None  # only the files that could be read are the registry's
+                main_docs[os.path.realpath(path)] = MainDoc(path, document_kind(parsed.tree), parsed.tree, folder, parsed.digest)
         edition, edition_parsed = read_edition_file(self.edition_root)
         if edition_parsed is not None and edition_parsed.tree is not None:
             main_docs.setdefault(
                 os.path.realpath(edition_parsed.path),
-                MainDoc(edition_parsed.path, document_kind(edition_parsed.tree), edition_parsed.tree, self.main_registry),
+                MainDoc(edition_parsed.path, document_kind(edition_parsed.tree), edition_parsed.tree, self.main_registry,
+                        edition_parsed.digest),
             )
         run = Run(self.options, registries, edition, self.options.check.today or _dt.date.today().isoformat())
         if "validate" in self.options.consumers and self.options.check.schema_path:
@@ -706,14 +713,23 @@ class CorpusPass:
                 for folder, registry in result.run.registries.items():
                     trees = {d.path: d.tree for d in main_docs.values() if d.registry_key == folder and d.kind == "registry"}
                     used = used | with_reached(ids, registry_edges(trees, registry))
+        # a main doc's results depend on its bytes, the registry's files (they point into each other) and what is used
+        registry_state = sorted(d.digest for d in main_docs.values())
         for path in files:
             doc = main_docs.get(self._real[path])
             if doc is None:
                 continue
             registry = result.run.registries.get(doc.registry_key) or result.run.registries[""]
-            result.corpus[path].extend(
-                check_tree(result.run, path, doc.tree, doc.kind, registry, None, used_registry_ids=used)
-            )
+            key = key_of(result.run.common_key(doc.registry_key), doc.digest, registry_state, sorted(used or ()), used is None)
+            found = self.store.cached(path) if self.store is not None else None
+            if found is not None and found[:2] == (doc.digest, key):
+                diags = meta_from_json(found[3], registry).diagnostics_of("validate")
+            else:
+                diags = tuple(check_tree(result.run, path, doc.tree, doc.kind, registry, None, used_registry_ids=used))
+                if self.store is not None:
+                    meta = LetterMeta(kind=doc.kind, diagnostics=(("validate", diags),))
+                    self.store.put(path, doc.digest, key, "[]", meta_to_json(meta), {})
+            result.corpus[path].extend(diags)
 
 
 def _batches(items: list[Any], size: int = 8) -> list[list[Any]]:

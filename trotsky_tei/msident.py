@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
@@ -68,6 +67,8 @@ def _pointer(tree: etree._ElementTree, registry: Registry, repository_id: str | 
 
 def _children(cn: CallNumber, form: RepositoryForm | None, ref: str | None, have: set[str]) -> list[str]:
     """The msIdentifier children for `cn` in TEI order, leaving out those in `have`."""
+    from xml.sax.saxutils import escape  # here: it imports much of urllib, which checking needs not
+
     out: list[str] = []
     if form is not None and form.settlement and not have & {"settlement", "institution", "repository"}:
         out.append(f"<settlement>{escape(form.settlement)}</settlement>")

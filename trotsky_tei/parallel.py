@@ -7,15 +7,17 @@ run: options, registry, edition) is sent to each worker once, not with every ite
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor as FuturesExecutor
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import UsageError
+
+if TYPE_CHECKING:  # the process machinery is imported where it is used: a run with nothing to do needs none of it
+    import multiprocessing.context
+    from concurrent.futures import Executor as FuturesExecutor
+    from concurrent.futures import Future
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -39,6 +41,8 @@ def process_context() -> multiprocessing.context.BaseContext:
     A fork copies a process whose other threads (rich's progress refresh) may hold locks; Python 3.12+ warns about
     it and 3.14 no longer forks by default. Workers get their state pickled, through the pool's initializer.
     """
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     wanted = os.environ.get("TROTSKY_TEI_START_METHOD")  # the benchmarks ask for "spawn": workers are then our children
     if wanted in methods and wanted != "fork":
@@ -83,6 +87,8 @@ class LocalExecutor:
         if n <= 1:
             yield from (fn(context, item) for item in items)
             return
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=n, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
             yield from _ordered(pool, lambda item: pool.submit(_call, fn, item), items, 4 * n)
 

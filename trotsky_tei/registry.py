@@ -17,7 +17,7 @@ from .errors import Diagnostic, Severity
 from .keys import key_of
 from .model import Collection, Entity
 from .reader import text_of
-from .xmlfile import NS, XML_ID, expand_prefix, line_of, local_name, parse_file
+from .xmlfile import NS, XML_ID, Parsed, expand_prefix, line_of, local_name, parse_file
 
 if TYPE_CHECKING:
     from .matching import Candidate, Matcher, MatchResult
@@ -309,18 +309,18 @@ def _repository_facts(el: etree._Element) -> tuple[tuple[tuple[str, str], ...], 
 
 def load_registry(folder: str | Path | None) -> tuple[Registry, list[Diagnostic]]:
     """Read every `*.xml` in `folder`; an unreadable file or a duplicate id is a diagnostic."""
-    registry, diags, _trees = load_registry_files(folder)
+    registry, diags, _parsed = load_registry_files(folder)
     return registry, diags
 
 
-def load_registry_files(folder: str | Path | None) -> tuple[Registry, list[Diagnostic], dict[str, etree._ElementTree]]:
-    """`load_registry`, and the parsed tree of each registry file (path as loaded -> tree), for checking them too.
+def load_registry_files(folder: str | Path | None) -> tuple[Registry, list[Diagnostic], dict[str, Parsed]]:
+    """`load_registry`, and each registry file as parsed (path as loaded -> tree and digest), for checking them too.
 
     Each file is parsed once: whoever validates the registry files takes their trees from here.
     """
     reg = Registry()
     diags: list[Diagnostic] = []
-    trees: dict[str, etree._ElementTree] = {}
+    trees: dict[str, Parsed] = {}
     if folder is None or not Path(folder).is_dir():
         return reg, diags, trees
     for path in sorted(Path(folder).glob("*.xml")):
@@ -329,7 +329,7 @@ def load_registry_files(folder: str | Path | None) -> tuple[Registry, list[Diagn
         diags.extend(parsed.diagnostics)
         if parsed.tree is None:
             continue
-        trees[sp] = parsed.tree
+        trees[sp] = parsed
         reg.files.append(sp)
         root = parsed.tree.getroot()
         for pd in root.iterfind(".//tei:listPrefixDef/tei:prefixDef", NS):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import os
 import re
 import stat
@@ -105,6 +106,7 @@ class Parsed:
     path: str
     tree: etree._ElementTree | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    digest: str = ""  # SHA-256 of the bytes read (parse_file), "" when unknown
 
 
 def _diag(path: str, line: int, col: int, code: str, name: str, msg: str) -> Diagnostic:
@@ -196,7 +198,9 @@ def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Par
     data, diags = read_bytes(path)
     if data is None:
         return Parsed(str(path), None, diags)
-    return parse_bytes(data, str(path), require_tei=require_tei)
+    parsed = parse_bytes(data, str(path), require_tei=require_tei)
+    parsed.digest = hashlib.sha256(data).hexdigest()
+    return parsed
 
 
 _UMASK: int | None = None
