@@ -121,6 +121,32 @@ def test_one_changed_letter_is_the_only_one_processed_and_equals_a_full_build(
     assert tree_bytes(out) == tree_bytes(tmp_path / "full")
 
 
+def test_a_rebuild_copies_the_unchanged_chapters_from_the_last_book(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the changed letter's chapter is compressed again; the others are copied as they are: the same bytes."""
+    from trotsky_tei.render import epub
+
+    out = tmp_path / "e"
+    run(corpus, out, jobs=1)
+    letter = corpus / "letters" / REPLY
+    letter.write_text(letter.read_text(encoding="utf-8").replace("avons reçu", "avons bien reçu"), encoding="utf-8")
+    copied: list[str] = []
+    original = epub._Previous.copy
+
+    def copy(self: epub._Previous, zf: object, name: str) -> bool:
+        done = original(self, zf, name)  # type: ignore[arg-type]
+        if done:
+            copied.append(name)
+        return done
+
+    monkeypatch.setattr(epub._Previous, "copy", copy)
+    run(corpus, out, jobs=1)
+    assert len(copied) == 5 and "OEBPS/letter-l2.xhtml" not in copied
+    run(corpus, tmp_path / "full", jobs=1, cache=False)
+    assert tree_bytes(out) == tree_bytes(tmp_path / "full")
+
+
 def test_a_changed_title_writes_the_neighbours_pages_again(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "e"
     run(corpus, out, jobs=1)

@@ -17,7 +17,7 @@ from rich.text import Text
 from .console import count
 from .errors import Diagnostic, Severity, UsageError
 from .keys import key_of
-from .render.collect import EditionData, edition_data, slugify
+from .render.collect import EditionData, LetterInfo, edition_data, slugify
 from .render.epub import stored_chapters, write_book
 from .render.outputs import Outputs
 from .render.site import Site, Templates, claim_output_dir, stored_articles
@@ -146,7 +146,8 @@ def build(
             if templates is None and data.root is not None and (data.root / "templates").is_dir():
                 templates = data.root / "templates"
             site = Site(data, out_path / "site", mode, Templates(templates), articles=stored_articles(store, passed))
-            site.write(outputs, keys, prefix="site/")
+            record_keys = [by_path[i.letter.path].meta.value_key("record") for i in data.letters]
+            site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")
             pages = _counts(outputs, "site/letters/")
             site_files = sum(_counts(outputs, "site/"))
@@ -168,11 +169,12 @@ def build(
 
             name = epub_name(data)
             book_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
-            made = outputs.write(name, book_key, lambda: _book(data, out_path / name, store, passed))
+            outputs.write(name, book_key, lambda: _book(data, out_path / name, store, passed, outputs, keys))
+            for info, key in zip(data.letters, keys, strict=True):  # what each chapter of the book was made from
+                outputs.note(f"{name}#letter-{info.slug}.xhtml", key)
             clock.lap("epub")
             # a chapter is made when its letter is processed; the book is zipped again when any chapter changed
             chapters = (result.rendered, result.up_to_date)
-            del made
             epub_warns = sorted({d for o in passed.outcomes for d in o.meta.diagnostics_of("epub")})
             result.steps.append(Step("epub", _status(epub_warns), f"{name} ({_kept(chapters, 'chapter')}), {_count(epub_warns)}"))
 
@@ -186,7 +188,7 @@ def build(
                 result.steps.append(Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(cmif_diags)}"))
             else:
                 records = [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None]
-                cmif_key = key_of(data.edition, cmif_options, keys)
+                cmif_key = key_of(data.edition, cmif_options, [o.meta.value_key("cmif") for o in _in_order(passed, data)])
                 outputs.write("cmif.xml", cmif_key, lambda: serialise(build_cmif(records, data.edition, cmif_options)[0]))
                 result.steps.append(Step("cmif", _status(cmif_diags), f"cmif.xml, {_count(cmif_diags)}"))
             known = {(d.path, d.code, d.line) for d in result.diagnostics}
@@ -245,11 +247,25 @@ def _link_step(passed: PassResult) -> Step:
     return Step("link", status, f"{detail} (report only; `trotsky-tei link` for details)")
 
 
-def _book(data: EditionData, path: Path, store: Store, passed: PassResult) -> bytes:
-    """The EPUB's bytes (written by `write_book`, then handed to the output writer)."""
+def _book(data: EditionData, path: Path, store: Store, passed: PassResult, outputs: Outputs, keys: list[str]) -> bytes:
+    """The EPUB's bytes (written by `write_book`, then handed to the output writer).
+
+    A chapter whose letter's key is the one it had when the book on disk was written is copied from that book as it
+    is (the book is the last build's own: `outputs.fresh_file`); each chapter's key is recorded beside the book's.
+    """
+    rel = path.name
+    chapter_keys = {f"{rel}#letter-{i.slug}.xhtml": k for i, k in zip(data.letters, keys, strict=True)}
+    titles = {o.path: o.meta.title("epub") for o in passed.outcomes}
+
+    def unchanged(info: LetterInfo) -> str | None:
+        part = f"{rel}#letter-{info.slug}.xhtml"
+        last = outputs.last.get(part)
+        return titles.get(info.letter.path) or info.letter.title if last is not None and last[0] == chapter_keys[part] else None
+
+    previous = path if outputs.fresh_file(rel) else None
     tmp = path.with_name(f".{path.name}.building")
     try:
-        write_book(data, tmp, stored_chapters(store, passed))
+        write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged)
         return tmp.read_bytes()
     finally:
         tmp.unlink(missing_ok=True)

@@ -198,6 +198,11 @@ class LetterMeta:
     contents: tuple[str, ...] = ()  # consumers whose large output is stored
     letter_id: tuple[str, int] | None = None
     used_ids: tuple[str, ...] = ()
+    value_keys: tuple[tuple[str, str], ...] = ()  # consumer -> a hash of its small value (what outputs that
+    # show only the records, like the registers and the CMIF file, are keyed on)
+
+    def value_key(self, consumer: str) -> str:
+        return next((k for name, k in self.value_keys if name == consumer), "")
 
     def diagnostics_of(self, consumer: str) -> tuple[Diagnostic, ...]:
         return next((d for name, d in self.diagnostics if name == consumer), ())
@@ -252,6 +257,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
         doc = LetterDoc(path, parsed, kind, letter, registry, run, data, registry_key)
         diagnostics: list[tuple[str, tuple[Diagnostic, ...]]] = []
         values: list[tuple[str, Any]] = []
+        value_keys: list[tuple[str, str]] = []
         titles: list[tuple[str, str]] = []
         parts: dict[str, bytes] = {}
         extra: dict[str, Any] = {}
@@ -266,6 +272,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
                 diagnostics.append((name, part.diagnostics))
             if name in STORED_VALUES and part.value is not None:
                 values.append((name, part.value))
+                value_keys.append((name, key_of(codec.dumps(part.value))))
             elif part.value is not None:
                 extra[name] = part.value
             if part.title:
@@ -281,6 +288,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
         titles=tuple(titles), contents=tuple(sorted(parts)),
         letter_id=(letter_id.strip(), line_of(root)) if letter_id and letter_id.strip() else None,
         used_ids=tuple(used),
+        value_keys=tuple(value_keys),
     )
     found = tuple(sorted(lookups))
     return LetterOutcome(path, digest, run.letter_key(registry_key, digest, found), found, meta, parts, extra)
@@ -488,7 +496,7 @@ def meta_to_json(meta: LetterMeta) -> str:
 def meta_from_json(text: str, registry: Registry) -> LetterMeta:
     raw = json.loads(text)
     types = _value_types()
-    base: LetterMeta = codec.decode(LetterMeta, [*raw[:3], [], *raw[4:]], registry)
+    base: LetterMeta = codec.decode(LetterMeta, [*raw[:3], [], *raw[4:]], registry)  # values: below, by their own types
     values = tuple((name, codec.decode(types[name], v, registry)) for name, v in raw[3])
     return dataclasses.replace(base, values=values)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import struct
 import tempfile
 import uuid
 import zipfile
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from lxml import etree
 
@@ -375,11 +376,16 @@ def zip_entry(name: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
-def write_book(data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], *, mode: str = "reading") -> None:
+def write_book(
+    data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], *, mode: str = "reading",
+    previous: Path | None = None, unchanged: Callable[[LetterInfo], str | None] | None = None,
+) -> None:
     """Write the book to `path`: `chapters(info)` gives each letter's chapter (XHTML) and title, as the pass made them.
 
     The zip's entries are sorted by name (`mimetype` and `META-INF/container.xml` first) and written one at a time,
     so no more than one chapter is held at once; the contents page (`nav.xhtml`) comes after the chapters.
+    With `previous` (the book an earlier build wrote), a chapter for which `unchanged(info)` gives its title is
+    copied from it as it is, compressed bytes and all, instead of being compressed again: the same bytes, faster.
     """
     book = Book(data, "diplomatic" if mode == "diplomatic" else "reading")
     book.title_page()
@@ -401,12 +407,17 @@ def write_book(data: EditionData, path: Path, chapters: Callable[[LetterInfo], t
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     os.close(fd)
     tmp = Path(tmp_name)
+    old = _Previous.open(previous) if previous is not None and unchanged is not None else None
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             zf.writestr(zip_entry("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
             zf.writestr(zip_entry("META-INF/container.xml", zipfile.ZIP_DEFLATED), CONTAINER.encode("utf-8"))
             for name in sorted(names.keys() | set(book.files) | {"nav.xhtml"}):
                 if name in names:
+                    kept = unchanged(names[name]) if old is not None and unchanged is not None else None
+                    if kept is not None and old is not None and old.copy(zf, f"OEBPS/{name}"):
+                        titles[name] = kept
+                        continue
                     text, title = chapters(names[name])
                     titles[name] = title or names[name].letter.title
                 elif name == "nav.xhtml":
@@ -420,6 +431,71 @@ def write_book(data: EditionData, path: Path, chapters: Callable[[LetterInfo], t
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+        if old is not None:
+            old.close()
+
+
+# a zip entry's local file header (PKWARE's APPNOTE 4.3.7): signature, versions, flags, method, time, date, CRC,
+# sizes, then the lengths of the name and of the extra field that follow it
+LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+class _Previous:
+    """An earlier book, to copy unchanged entries from without compressing them again.
+
+    `zipfile` has no call that writes an entry's compressed bytes as they are; `copy` does what `ZipFile.writestr`
+    does for a seekable file, with the bytes already compressed (by `zipfile`, with the same settings, last time):
+    the local header from a new entry (`zip_entry`) with the old entry's CRC and sizes, the bytes, the entry listed
+    for the central directory. Anything unexpected, and the entry is compressed again instead.
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, fh: BinaryIO) -> None:
+        self.zf, self.fh = zf, fh
+
+    @classmethod
+    def open(cls, path: Path) -> _Previous | None:
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        except OSError:
+            return None
+        try:
+            return cls(zipfile.ZipFile(fh), fh)
+        except (zipfile.BadZipFile, OSError, ValueError):
+            fh.close()
+            return None
+
+    def close(self) -> None:
+        self.zf.close()
+        self.fh.close()
+
+    def copy(self, out: zipfile.ZipFile, name: str) -> bool:
+        try:
+            info = self.zf.getinfo(name)
+            if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x08:
+                return False
+            self.fh.seek(info.header_offset)
+            header = LOCAL_HEADER.unpack(self.fh.read(LOCAL_HEADER.size))
+            if header[0] != b"PK\x03\x04":
+                return False
+            self.fh.seek(info.header_offset + LOCAL_HEADER.size + header[10] + header[11])  # after its name and extra
+            raw = self.fh.read(info.compress_size)
+            if len(raw) != info.compress_size:
+                return False
+            entry = zip_entry(name, zipfile.ZIP_DEFLATED)
+            entry.CRC, entry.compress_size, entry.file_size = info.CRC, info.compress_size, info.file_size
+            entry.flag_bits = 0
+            fp = out.fp
+            assert fp is not None
+            fp.seek(out.start_dir)
+            entry.header_offset = fp.tell()
+            fp.write(entry.FileHeader(False))
+            fp.write(raw)
+            out.start_dir = fp.tell()
+            out.filelist.append(entry)
+            out.NameToInfo[entry.filename] = entry
+            return True
+        except (KeyError, AttributeError, OSError, struct.error, ValueError):
+            return False
 
 
 def _umask() -> int:

@@ -173,9 +173,11 @@ class HtmlWriter:
         self.id_prefix = id_prefix
         self.root = etree.Element(root_tag, nsmap={"epub": OPS_NS} if ctx.epub else None)
         self.stack: list[etree._Element] = [self.root]
+        self.tags: list[str] = [root_tag]  # the tag of each element of the stack (not asked of lxml again)
         self.opened: list[bool] = []  # per open(): whether it pushed an element
         self._glue = False
         self._phrasing = 0  # how many elements of the stack take only phrasing content
+        self._pending: list[str] = []  # text for the current place, set in one go before the tree changes
 
     @property
     def cur(self) -> etree._Element:
@@ -184,20 +186,29 @@ class HtmlWriter:
     def _in_phrasing(self) -> bool:
         return self._phrasing > 0
 
-    def _push(self, node: etree._Element) -> None:
+    def _push(self, node: etree._Element, tag: str) -> None:
         self.stack.append(node)
-        if node.tag in PHRASING:
+        self.tags.append(tag)
+        if tag in PHRASING:
             self._phrasing += 1
 
     def _pop(self) -> etree._Element:
+        self._flush()
         node = self.stack.pop()
-        if node.tag in PHRASING:
+        if self.tags.pop() in PHRASING:
             self._phrasing -= 1
         return node
 
     def _append_text(self, s: str) -> None:
-        if not s:
+        if s:
+            self._pending.append(s)
+
+    def _flush(self) -> None:
+        """Put the pending text where it belongs: after the current element's last child, or as its text."""
+        if not self._pending:
             return
+        s = "".join(self._pending)
+        self._pending.clear()
         cur = self.stack[-1]
         if len(cur):
             last = cur[-1]
@@ -206,9 +217,10 @@ class HtmlWriter:
             cur.text = (cur.text or "") + s
 
     def _child(self, tag: str, attrs: dict[str, str | None] | None = None) -> etree._Element:
+        self._flush()
         parent = self.stack[-1]
         values = {k: v for k, v in attrs.items() if v is not None} if attrs else {}
-        allowed = LIST_CHILDREN.get(parent.tag)
+        allowed = LIST_CHILDREN.get(self.tags[-1])
         if allowed is None or tag in allowed:
             return etree.SubElement(parent, tag, values)
         # a list's head, a page break or note marker between items: keep it, keep the HTML valid
@@ -257,12 +269,12 @@ class HtmlWriter:
             tag = _hi_tag(el)
         elif "href" in attrs:
             del attrs["href"]
-        if tag == "ul" or self.stack[-1].tag == "dl":
+        if tag == "ul" or self.tags[-1] == "dl":
             tag = self._list_tag(el, tag)
         block = handler.kind == "block"
         if block and self._phrasing:
             tag = "span"
-        if tag in ("li", "tr", "td") and self.cur.tag not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
+        if tag in ("li", "tr", "td") and self.tags[-1] not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
             tag = "div" if not self._phrasing else "span"
         if tag == "time" and not attrs.get("datetime"):
             tag = "span"
@@ -280,14 +292,14 @@ class HtmlWriter:
                 attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
         if tag == "table":
             table = self._child("table", attrs)
-            self._push(table)
-            self._push(etree.SubElement(table, "tbody"))
+            self._push(table, "table")
+            self._push(etree.SubElement(table, "tbody"), "tbody")
             self.opened.append(True)
             return
         node = self._child(tag, attrs)
         if entity_id is not None and tag == "a":
             self.ctx.register_links.append((node, entity_id))
-        self._push(node)
+        self._push(node, tag)
         self.opened.append(True)
         if handler.before:
             self._append_text(handler.before)
@@ -300,7 +312,7 @@ class HtmlWriter:
                 return "dl"
             kind = f"{el.get('type', '')} {el.get('rend', '')}".lower()
             return "ol" if "ordered" in kind or "numbered" in kind else "ul"
-        if self.cur.tag == "dl" and name in ("label", "item"):
+        if self.tags[-1] == "dl" and name in ("label", "item"):
             return "dt" if name == "label" else "dd"
         return tag
 
@@ -310,8 +322,9 @@ class HtmlWriter:
             return
         if handler.after:
             self._append_text(handler.after)
-        node = self._pop()
-        if node.tag == "tbody":
+        closed = self.tags[-1]
+        self._pop()
+        if closed == "tbody":  # a table is two elements deep
             self._pop()
 
     def text(self, s: str) -> None:
@@ -320,7 +333,8 @@ class HtmlWriter:
             s = s.lstrip()
             if s:
                 self._glue = False
-        self._append_text(s)
+        if s:
+            self._pending.append(s)
 
     def note_ref(self, note: Note) -> None:
         sup = self._child("sup")
@@ -345,6 +359,7 @@ class HtmlWriter:
         return HtmlWriter(self.ctx, self.mode, self.id_prefix)
 
     def result(self) -> etree._Element:
+        self._flush()
         return self.root
 
 

@@ -39,6 +39,17 @@ class Outputs:
             return False
         return (st.st_size, st.st_mtime_ns) == (last[1], last[2])
 
+    def fresh_file(self, rel: str) -> bool:
+        """Whether `rel` is still the file the last run wrote (whatever it was made from)."""
+        last = self.last.get(rel)
+        return last is not None and self.fresh(rel, last[0])
+
+    def note(self, part: str, key: str) -> None:
+        """Record what a part of an output (`book.epub#chapter.xhtml`) was made from, for the next run."""
+        self.seen.add(part)
+        if self.store is not None:
+            self.store.record_output(part, key, 0, 0)
+
     def write(self, rel: str, key: str | None, make: Callable[[], str | bytes]) -> bool:
         """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written."""
         self.seen.add(rel)

@@ -360,16 +360,18 @@ class Site:
 
     def write(
         self, outputs: Outputs, keys: Sequence[str] | None = None, *, prefix: str = "",
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | None = None, record_keys: Sequence[str] | None = None,
     ) -> None:
         """Write every page through `outputs`, under `prefix` (letter pages keyed on `keys`, the letters' keys by
-        date-order index; without keys every page is made) and the stylesheets."""
+        date-order index; without keys every page is made) and the stylesheets. The cross-letter pages show only
+        the letters' records: they are keyed on `record_keys` (the hashes of the records) where given."""
         for i, info in enumerate(self.data.letters):
             key = self.page_key(i, keys[i]) if keys is not None else None
             outputs.write(f"{prefix}letters/{info.slug}.html", key, lambda i=i: self.letter_page(i))  # type: ignore[misc]
             if progress is not None:
                 progress("letters/")
-        cross = key_of(self.shell_key(), self.data.registry.content_key(), keys, [i.slug for i in self.data.letters])
+        shown = record_keys if record_keys is not None else keys
+        cross = key_of(self.shell_key(), self.data.registry.content_key(), shown, [i.slug for i in self.data.letters])
         for rel, make in self.cross_pages():
             outputs.write(prefix + rel, key_of(cross, rel) if keys is not None else None, make)
             if progress is not None:
