@@ -169,7 +169,7 @@ def build(
 
             name = epub_name(data)
             book_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
-            outputs.write(name, book_key, lambda: _book(data, out_path / name, store, passed, outputs, keys))
+            outputs.write_file(name, book_key, lambda tmp: _book(data, out_path / name, tmp, store, passed, outputs, keys))
             for info, key in zip(data.letters, keys, strict=True):  # what each chapter of the book was made from
                 outputs.note(f"{name}#letter-{info.slug}.xhtml", key)
             clock.lap("epub")
@@ -247,8 +247,10 @@ def _link_step(passed: PassResult) -> Step:
     return Step("link", status, f"{detail} (report only; `trotsky-tei link` for details)")
 
 
-def _book(data: EditionData, path: Path, store: Store, passed: PassResult, outputs: Outputs, keys: list[str]) -> bytes:
-    """The EPUB's bytes (written by `write_book`, then handed to the output writer).
+def _book(
+    data: EditionData, path: Path, tmp: Path, store: Store, passed: PassResult, outputs: Outputs, keys: list[str],
+) -> None:
+    """Write the EPUB to `tmp` (the output writer puts it in place of `path`).
 
     A chapter whose letter's key is the one it had when the book on disk was written is copied from that book as it
     is (the book is the last build's own: `outputs.fresh_file`); each chapter's key is recorded beside the book's.
@@ -263,12 +265,7 @@ def _book(data: EditionData, path: Path, store: Store, passed: PassResult, outpu
         return titles.get(info.letter.path) or info.letter.title if last is not None and last[0] == chapter_keys[part] else None
 
     previous = path if outputs.fresh_file(rel) else None
-    tmp = path.with_name(f".{path.name}.building")
-    try:
-        write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged)
-        return tmp.read_bytes()
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged)
 
 
 class _Clock:

@@ -629,6 +629,7 @@ class CorpusPass:
         """Each file's outcome: from the store where its key is unchanged, else from a task (main docs: none)."""
         slots: list[LetterOutcome | None] = []
         todo: list[tuple[int, tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]] = []
+        self.used_ids: set[str] = set()  # the registry ids the letters point to (TT602)
         for path, real_path, folder in zip(files, reals, folders, strict=True):
             if real_path in main_docs:
                 slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[real_path].kind)))
@@ -652,7 +653,13 @@ class CorpusPass:
                 assert outcome is not None
                 if on_outcome is not None:
                     on_outcome(outcome)
+                # what is kept of a letter from here on is small: its parts are in the store (or were the
+                # caller's), its lookups in its key, the registry ids it uses in the run's set
                 outcome.parts = {}
+                outcome.lookups = ()
+                if outcome.meta.used_ids:
+                    self.used_ids.update(outcome.meta.used_ids)
+                    outcome.meta = dataclasses.replace(outcome.meta, used_ids=())
                 flushed += 1
 
         flush()
@@ -715,7 +722,7 @@ class CorpusPass:
         if letters:
             from .rules.registry import registry_edges, with_reached
 
-            ids = {i for o in letters for i in o.meta.used_ids}
+            ids = self.used_ids
             used = frozenset()
             if ids:
                 for folder, registry in result.run.registries.items():

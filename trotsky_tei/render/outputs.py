@@ -9,12 +9,14 @@ one-off export), an output is written unless the file already holds exactly its 
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..store import Store
-from ..xmlfile import atomic_write
+from ..xmlfile import _umask, atomic_write
 
 
 class Outputs:
@@ -49,6 +51,30 @@ class Outputs:
         self.seen.add(part)
         if self.store is not None:
             self.store.record_output(part, key, 0, 0)
+
+    def write_file(self, rel: str, key: str | None, make: Callable[[Path], None]) -> bool:
+        """`write` for a large output that `make(path)` writes to a file itself (the book): never held in memory."""
+        self.seen.add(rel)
+        if key is not None and self.fresh(rel, key):
+            self.kept.append(rel)
+            return False
+        path = self.root / rel
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            make(tmp)
+            same = path.is_file() and filecmp.cmp(tmp, path, shallow=False)
+            if not same:
+                os.chmod(tmp, 0o666 & ~_umask())
+                os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        if self.store is not None and key is not None:
+            st = os.stat(path)
+            self.store.record_output(rel, key, st.st_size, st.st_mtime_ns)
+        (self.kept if same else self.written).append(rel)
+        return not same
 
     def write(self, rel: str, key: str | None, make: Callable[[], str | bytes]) -> bool:
         """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written."""
