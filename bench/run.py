@@ -167,19 +167,26 @@ def saxon_command(kind: str, files_dir: Path, out: Path) -> list[str] | str:
     return [sys.executable, "-c", SAXON, str(stylesheet), str(files_dir), str(out)]
 
 
-def run_all(n: int, work: Path, jobs: int) -> list[Row]:
+def run_all(n: int, work: Path, jobs: int, only: list[str] | None = None) -> list[Row]:
     corpus = work / f"corpus-{n}"
+    if corpus.is_dir():  # --keep: the same letters again
+        shutil.rmtree(corpus)
     make_corpus(corpus, n)
     letters = corpus / "letters"
     out = work / f"out-{n}"
     rows: list[Row] = []
 
+    def wanted(name: str) -> bool:
+        return not only or any(name.startswith(o) for o in only)
+
     def ours(name: str, *args: str) -> Row:
-        row = measure(name, n, [*TOOL, *args])
+        row = measure(name, n, [*TOOL, *args]) if wanted(name) else skipped(name, n, "not asked for (--rows)")
         rows.append(row)
         return row
 
     def reference(name: str, cmd: list[str] | str) -> Row:
+        if not wanted(name):
+            cmd = "not asked for (--rows)"
         row = skipped(name, n, cmd) if isinstance(cmd, str) else measure(name, n, cmd)
         rows.append(row)
         return row
@@ -193,18 +200,24 @@ def run_all(n: int, work: Path, jobs: int) -> list[Row]:
     ours(f"validate --jobs {jobs}", "validate", str(corpus), "--jobs", str(jobs), "--no-cache")
     cache = work / f"validate-cache-{n}"
     ENV["TROTSKY_TEI_CACHE_DIR"] = str(cache)
-    measure("(fill the cache)", n, [*TOOL, "validate", str(corpus), "--jobs", str(jobs)])
+    if wanted("validate again"):
+        measure("(fill the cache)", n, [*TOOL, "validate", str(corpus), "--jobs", str(jobs)])
     ours("validate again, nothing changed", "validate", str(corpus), "--jobs", str(jobs))
     ENV.pop("TROTSKY_TEI_CACHE_DIR", None)
     ours("export html --jobs 1", "export", "html", str(corpus), "-o", str(out / "html"), "--jobs", "1")
     ours("export text --jobs 1", "export", "text", str(corpus), "-o", str(out / "text"), "--jobs", "1")
     ours("export epub --jobs 1", "export", "epub", str(corpus), "-o", str(out / "book.epub"), "--jobs", "1")
+    for folder in (out / "build-1", out / f"build-{jobs}"):  # full builds: from nothing
+        if wanted("build --jobs"):
+            shutil.rmtree(folder, ignore_errors=True)
     ours("build --jobs 1", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1")
     ours(f"build --jobs {jobs}", "build", str(corpus), "-o", str(out / f"build-{jobs}"), "--jobs", str(jobs))
     same = _same_output(out / "build-1", out / f"build-{jobs}")
-    rows[-1].extra["identical_to_jobs_1"] = same
+    rows[-1].extra["identical_to_jobs_1"] = same if not rows[-1].skipped else None
     one = sorted(letters.glob("*.xml"))[n // 2]
     one.write_text(one.read_text(encoding="utf-8").replace("</p>", " An added sentence.</p>", 1), encoding="utf-8")
+    if not (out / "build-1").is_dir() and wanted("build again"):
+        measure("(a first build)", n, [*TOOL, "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1"])
     ours("build again, one letter changed", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1")
     rows.append(measure("trotsky-tei --help", 1, [*TOOL, "--help"]))
     return rows
@@ -284,6 +297,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, action="append", help="letters to generate (repeatable; default 1000)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="jobs of the parallel rows (default: all cores)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary folder)")
+    parser.add_argument("--rows", action="append", metavar="PREFIX", help="run only the rows whose name starts so (repeatable)")
     args = parser.parse_args()
     sizes = args.n or [1000]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="trotsky-tei-bench-"))
@@ -291,7 +305,7 @@ def main() -> None:
     per_letter: dict[int, float] = {}
     try:
         for n in sizes:
-            rows = run_all(n, work, args.jobs)
+            rows = run_all(n, work, args.jobs, args.rows)
             print_table(rows, args.jobs)
             b = _by(rows, "build --jobs 1")
             if b:

@@ -11,7 +11,7 @@
                             └─ text ─────▶ the plain text
     results (small) ──▶ corpus-wide checks (TT204, TT602) ─▶ the caller: cross-letter pages, the book, the manifest
 
-A consumer is a function `(doc, run) -> Part` in `CONSUMERS`; a new output is one more row there. The main process
+A consumer is a function `(doc) -> Part` in `consumers.CONSUMERS`; a new output is one more row there. The main process
 reads each file's bytes once (to key it), a worker parses them once; registry files and the edition file are parsed
 once in the main process, where they are also checked. With a `Store`, a letter whose bytes and context (the registry
 entries it looked up, the edition, the options, the tool's code) did not change is not processed again: its results,
@@ -78,6 +78,8 @@ class PassOptions:
     link_write: str = ""  # "write" or "dry-run": what `link` does to the files it reports on
 
     def __post_init__(self) -> None:
+        from .consumers import CONSUMERS
+
         unknown = [c for c in self.consumers if c not in CONSUMERS]
         if unknown:
             raise ValueError(f"unknown consumers: {unknown}")
@@ -111,6 +113,8 @@ class Run:
         """What every letter's results depend on besides its own bytes and the registry entries it looked up."""
         found = self._keys.get(registry_key)
         if found is None:
+            from .consumers import EDITION_CONSUMERS
+
             registry = self.registries[registry_key]
             consumers = set(self.options.consumers)
             found = self._keys[registry_key] = key_of(
@@ -226,14 +230,30 @@ class LetterOutcome:
     parts: dict[str, bytes] = field(default_factory=dict)  # packed large outputs; empty when `cached`
     extra: dict[str, Any] = field(default_factory=dict)  # results not stored (the link report of `link`)
     cached: bool = False
+    meta_json: str = ""  # `meta` as stored; what crosses from a worker to the main process
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a worker sends its results as JSON, not as objects: the records name registry entries by id, and the
+        # main process links them to its own registry (one Entity each, however many letters name it)
+        state = dict(self.__dict__)
+        state["meta_json"] = self.meta_json or meta_to_json(self.meta)
+        state["meta"] = None
+        return state
+
+    def link(self, registry: Registry) -> None:
+        """After the trip from a worker: the results as records again, naming this process's registry entries."""
+        if self.meta is None:
+            self.meta = meta_from_json(self.meta_json, registry)
 
 
-def _internal(path: str, what: str, exc: BaseException) -> Diagnostic:
+def internal(path: str, what: str, exc: BaseException) -> Diagnostic:
     return Diagnostic(path, 0, 0, Severity.ERROR, "TT099", "internal-error", f"{what} failed: {type(exc).__name__}: {exc}")
 
 
 def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, read_diags: tuple[Diagnostic, ...]) -> LetterOutcome:
     """All of one file's work, in one task: parse, then every consumer of the run in turn; never raises."""
+    from .consumers import CONSUMERS, MENTION_CONSUMERS, STORED_VALUES
+
     digest = hashlib.sha256(data).hexdigest() if data is not None else ""
     registry = run.registries[registry_key]
     if data is None:
@@ -243,7 +263,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
         try:
             parsed = parse_bytes(data, path)
         except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the other files
-            parsed = Parsed(path, None, [_internal(path, "reading", exc)])
+            parsed = Parsed(path, None, [internal(path, "reading", exc)])
         if parsed.tree is None:
             meta = LetterMeta(kind=None, read=tuple(parsed.diagnostics))
             return LetterOutcome(path, digest, run.letter_key(registry_key, digest, ()), (), meta)
@@ -252,7 +272,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
             names = bool(MENTION_CONSUMERS & set(run.options.consumers))
             letter = extract_letter(parsed.tree, path, mentions=names) if kind == "letter" else None
         except Exception as exc:  # noqa: BLE001
-            meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, _internal(path, "reading the letter's record", exc)))
+            meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, internal(path, "reading the letter's record", exc)))
             return LetterOutcome(path, digest, "", (), meta)
         doc = LetterDoc(path, parsed, kind, letter, registry, run, data, registry_key)
         diagnostics: list[tuple[str, tuple[Diagnostic, ...]]] = []
@@ -267,7 +287,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
             try:
                 part = CONSUMERS[name](doc)
             except Exception as exc:  # noqa: BLE001 - one consumer's bug must not cost the others
-                part = Part(diagnostics=(_internal(path, f"{name}", exc),))
+                part = Part(diagnostics=(internal(path, f"{name}", exc),))
             if part.diagnostics:
                 diagnostics.append((name, part.diagnostics))
             if name in STORED_VALUES and part.value is not None:
@@ -299,13 +319,6 @@ def process_batch(run: Run, batch: Sequence[tuple[str, str, bytes | None, tuple[
     return [process_letter(run, *item) for item in batch]
 
 
-# --- the consumers ----------------------------------------------------------------------------------------
-
-
-def _validate(doc: LetterDoc) -> Part:
-    return Part(diagnostics=tuple(check_tree(doc.run, doc.path, doc.parsed.tree, doc.kind or "letter", doc.registry, doc.letter, doc.refs)))
-
-
 def check_tree(
     run: Run, path: str, tree: Any, kind: str, registry: Registry, letter: Any, refs: References | None = None,
     used_registry_ids: frozenset[str] | None = None,
@@ -320,7 +333,7 @@ def check_tree(
         try:
             diags.extend(schema.validate(tree, path))
         except Exception as exc:  # noqa: BLE001
-            diags.append(_internal(path, "schema validation", exc))
+            diags.append(internal(path, "schema validation", exc))
     ctx = RuleContext(path, tree, kind, registry, letter, run.today, references=refs, used_registry_ids=used_registry_ids)
     for r in all_rules():
         if not check.wants(r.code):
@@ -328,165 +341,8 @@ def check_tree(
         try:
             diags.extend(r.check(ctx))
         except Exception as exc:  # noqa: BLE001
-            diags.append(_internal(path, f"rule {r.code} {r.name}", exc))
+            diags.append(internal(path, f"rule {r.code} {r.name}", exc))
     return diags
-
-
-def _link(doc: LetterDoc) -> Part:
-    from .link import link_doc
-
-    if doc.kind != "letter":
-        return Part()
-    mode = doc.run.options.link_write
-    report = link_doc(
-        doc.path, doc.tree, doc.registry, doc.refs, doc.data, write=mode == "write", dry_run=mode == "dry-run",
-        registry_folder=doc.registry_key or None,
-    )
-    return Part(value=report)
-
-
-def _link_counts(doc: LetterDoc) -> Part:
-    """The link report of `build`: counts by status only (the report itself is `trotsky-tei link`'s)."""
-    from .link import link_counts
-
-    if doc.kind != "letter":
-        return Part()
-    return Part(value=tuple(sorted(link_counts(doc.tree, doc.path, doc.registry, doc.refs).items())))
-
-
-def record_of(doc: LetterDoc) -> Any:
-    from .render.collect import letter_info
-
-    return doc.memo("record", lambda: letter_info(doc.tree, doc.letter, doc.registry, doc.refs))
-
-
-def _record(doc: LetterDoc) -> Part:
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    return Part(value=record_of(doc))
-
-
-def _cmif(doc: LetterDoc) -> Part:
-    from .render.cmif import letter_record
-
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    record, diags = letter_record(doc.tree, doc.letter, doc.registry, doc.run.options.cmif_base_url)
-    return Part(value=record, diagnostics=tuple(diags))
-
-
-def _html_trees(doc: LetterDoc, mode: str) -> Any:
-    """The letter's HTML trees in `mode`, rendered once per mode (site and EPUB share them where the modes agree)."""
-    from .render.core import RenderContext
-    from .render.html import render_letter_trees
-
-    def make() -> Any:
-        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry), mode=mode, path=doc.path, refs=doc.refs)
-        return render_letter_trees(doc.tree, record_of(doc).letter, ctx, mode=mode)  # call numbers from the registry
-
-    return doc.memo(f"html-{mode}", make)
-
-
-def _site_link(registry: Registry) -> Callable[[str], str | None]:
-    """A letter page's link to a register entry (made once per entry and process: the same for every letter)."""
-    from .render.site import entity_href
-
-    links: dict[str, str | None] = registry.__dict__.setdefault("_site_links", {})
-
-    def link_for(entity_id: str) -> str | None:
-        if entity_id not in links:
-            ent = registry.entries.get(entity_id)  # looked up (and noted) already by the name's own resolution
-            links[entity_id] = entity_href(ent, "../") if ent is not None else None
-        return links[entity_id]
-
-    return link_for
-
-
-def _site(doc: LetterDoc) -> Part:
-    from .render.site import letter_article
-
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    trees = _html_trees(doc, doc.run.options.site_mode)
-    article = letter_article(trees, record_of(doc), doc.run.options.site_mode)
-    return Part(content=article, diagnostics=tuple(trees.warnings), title=trees.title)
-
-
-def _epub(doc: LetterDoc) -> Part:
-    from .render.epub import book_lang, chapter
-
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    mode = "diplomatic" if doc.run.options.epub_mode == "diplomatic" else "reading"
-    site_mode = doc.run.options.site_mode if "site" in doc.run.options.consumers else None
-    primary = {"both": "reading", "reading": "reading", "diplomatic": "diplomatic"}.get(site_mode or "")
-    # the page's own trees where its main view is the book's (taken apart after the page is serialised)
-    trees = _html_trees(doc, site_mode if primary == mode else mode)  # type: ignore[arg-type]
-    xhtml = chapter(trees, record_of(doc), mode, book_lang(doc.run.edition), doc.registry)
-    doc._memo.pop(f"html-{site_mode}", None)  # the trees are taken apart: nobody may use them again
-    return Part(content=xhtml, diagnostics=tuple(trees.warnings), title=trees.title)
-
-
-def _with_call_numbers(doc: LetterDoc) -> Any:
-    """The letter's record with its call numbers completed from the registry (the record's, where it is made)."""
-    if "record" in doc._memo or "record" in doc.run.options.consumers:
-        return record_of(doc).letter
-    from .callnumbers import structured_call_numbers
-
-    structured = tuple(cn for cn, _ms in structured_call_numbers(doc.tree, doc.registry))
-    return dataclasses.replace(doc.letter, call_numbers=structured or doc.letter.call_numbers)
-
-
-def _text(doc: LetterDoc) -> Part:
-    from .render.core import RenderContext
-    from .render.text import render_letter_text
-
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    opts = doc.run.options
-    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
-    letter = _with_call_numbers(doc)  # call numbers completed from the registry, as every page shows them
-    text, warnings = render_letter_text(doc.tree, letter, ctx, opts.text_width, opts.text_mode)  # type: ignore[arg-type]
-    return Part(content=text, diagnostics=tuple(warnings))
-
-
-def _index(doc: LetterDoc) -> Part:
-    from .index import letter_entries
-
-    if doc.kind != "letter" or doc.letter is None:
-        return Part()
-    return Part(value=letter_entries(doc.tree, doc.letter, doc.registry))
-
-
-# name -> consumer, in the order they run (the site page is serialised before the EPUB chapter takes its trees apart)
-CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
-    "validate": _validate,
-    "link": _link,
-    "link-counts": _link_counts,
-    "record": _record,
-    "cmif": _cmif,
-    "site": _site,
-    "epub": _epub,
-    "text": _text,
-    "index": _index,
-}
-# consumers that need the names in a letter's text (Letter.mentions)
-MENTION_CONSUMERS = frozenset({"record", "index"})
-# consumers whose results depend on the edition file (its language, its base URL)
-EDITION_CONSUMERS = frozenset({"cmif", "site", "epub"})
-# consumers whose small value is kept (in memory and in the store); the others' values go to the caller only
-STORED_VALUES = frozenset({"link-counts", "record", "cmif"})
-# the type of each stored value, to read it back from the store
-VALUE_TYPES: dict[str, Any] = {}
-
-
-def _value_types() -> dict[str, Any]:
-    if not VALUE_TYPES:
-        from .render.cmif import CmifRecord
-        from .render.collect import LetterInfo
-
-        VALUE_TYPES.update({"link-counts": tuple[tuple[str, int], ...], "record": LetterInfo, "cmif": CmifRecord})
-    return VALUE_TYPES
 
 
 def meta_to_json(meta: LetterMeta) -> str:
@@ -495,7 +351,9 @@ def meta_to_json(meta: LetterMeta) -> str:
 
 def meta_from_json(text: str, registry: Registry) -> LetterMeta:
     raw = json.loads(text)
-    types = _value_types()
+    from .consumers import value_types
+
+    types = value_types()
     base: LetterMeta = codec.decode(LetterMeta, [*raw[:3], [], *raw[4:]], registry)  # values: below, by their own types
     values = tuple((name, codec.decode(types[name], v, registry)) for name, v in raw[3])
     return dataclasses.replace(base, values=values)
@@ -666,11 +524,13 @@ class CorpusPass:
         index = iter(todo)
         for batch in self.executor.map(process_batch, run, _batches([item for _, item in todo])):
             for outcome in batch:
-                slot, _item = next(index)
+                slot, item = next(index)
+                outcome.link(run.registries[item[1]])
                 slots[slot] = outcome
                 if self.store is not None and outcome.key:
                     self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
-                                   meta_to_json(outcome.meta), outcome.parts)
+                                   outcome.meta_json or meta_to_json(outcome.meta), outcome.parts)
+                outcome.meta_json = ""
                 done += 1
                 if progress is not None:
                     progress(done, len(files))

@@ -206,7 +206,7 @@ def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Par
 _UMASK: int | None = None
 
 
-def _umask() -> int:
+def umask() -> int:
     """The process's umask, read once (reading it means setting it, which is not safe while threads write files)."""
     global _UMASK
     if _UMASK is None:
@@ -225,7 +225,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
     try:
         st = os.stat(p)
     except FileNotFoundError:
-        mode = 0o666 & ~_umask()  # a new file gets the mode any other new file would get, not mkstemp's 0600
+        mode = 0o666 & ~umask()  # a new file gets the mode any other new file would get, not mkstemp's 0600
     else:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))

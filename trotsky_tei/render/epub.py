@@ -26,6 +26,7 @@ from lxml import etree
 from ..errors import Diagnostic
 from ..model import Edition, Entity
 from ..registry import Registry
+from ..xmlfile import umask
 from .collect import (
     PLACE_SENT_WORDS,
     REGISTER_KINDS,
@@ -427,7 +428,7 @@ def write_book(
                 else:
                     text = book.files[name]
                 zf.writestr(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), text.encode("utf-8"))
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -496,12 +497,6 @@ class _Previous:
             return True
         except (KeyError, AttributeError, OSError, struct.error, ValueError):
             return False
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def export_epub(

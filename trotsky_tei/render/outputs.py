@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..store import Store
-from ..xmlfile import _umask, atomic_write
+from ..xmlfile import atomic_write, umask
 
 
 class Outputs:
@@ -66,7 +66,7 @@ class Outputs:
             make(tmp)
             same = path.is_file() and filecmp.cmp(tmp, path, shallow=False)
             if not same:
-                os.chmod(tmp, 0o666 & ~_umask())
+                os.chmod(tmp, 0o666 & ~umask())
                 os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
