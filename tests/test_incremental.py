@@ -142,9 +142,17 @@ def test_a_rebuild_copies_the_unchanged_chapters_from_the_last_book(
 
     monkeypatch.setattr(epub._Previous, "copy", copy)
     run(corpus, out, jobs=1)
-    assert len(copied) == 5 and "OEBPS/letter-l2.xhtml" not in copied
+    chapters = [n for n in copied if n.startswith("OEBPS/letter-")]
+    assert len(chapters) == 5 and "OEBPS/letter-l2.xhtml" not in chapters
+    assert {"OEBPS/nav.xhtml", "OEBPS/persons.xhtml", "OEBPS/content.opf"} <= set(copied)  # the records did not change
     run(corpus, tmp_path / "full", jobs=1, cache=False)
     assert tree_bytes(out) == tree_bytes(tmp_path / "full")
+    copied.clear()
+    letter.write_text(letter.read_text(encoding="utf-8").replace("Van Overstraeten to Trotsky, 10 May", "V. O. to T., 10 May"), encoding="utf-8")
+    run(corpus, out, jobs=1)
+    assert "OEBPS/nav.xhtml" not in copied and len(copied) == 5  # a title changed: the contents are made anew
+    run(corpus, tmp_path / "full2", jobs=1, cache=False)
+    assert tree_bytes(out) == tree_bytes(tmp_path / "full2")
 
 
 def test_a_changed_title_writes_the_neighbours_pages_again(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -169,9 +169,11 @@ def build(
 
             name = epub_name(data)
             book_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
-            outputs.write_file(name, book_key, lambda tmp: _book(data, out_path / name, tmp, store, passed, outputs, keys))
+            frame_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, record_keys, strict=True)])
+            outputs.write_file(name, book_key, lambda tmp: _book(data, out_path / name, tmp, store, passed, outputs, keys, frame_key))
             for info, key in zip(data.letters, keys, strict=True):  # what each chapter of the book was made from
                 outputs.note(f"{name}#letter-{info.slug}.xhtml", key)
+            outputs.note(f"{name}#frame", frame_key)  # and its title page, contents, registers, colophon
             clock.lap("epub")
             # a chapter is made when its letter is processed; the book is zipped again when any chapter changed
             chapters = (result.rendered, result.up_to_date)
@@ -249,6 +251,7 @@ def _link_step(passed: PassResult) -> Step:
 
 def _book(
     data: EditionData, path: Path, tmp: Path, store: Store, passed: PassResult, outputs: Outputs, keys: list[str],
+    frame_key: str,
 ) -> None:
     """Write the EPUB to `tmp` (the output writer puts it in place of `path`).
 
@@ -265,7 +268,9 @@ def _book(
         return titles.get(info.letter.path) or info.letter.title if last is not None and last[0] == chapter_keys[part] else None
 
     previous = path if outputs.fresh_file(rel) else None
-    write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged)
+    frame = outputs.last.get(f"{rel}#frame")
+    write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged,
+               frame_unchanged=frame is not None and frame[0] == frame_key)
 
 
 class _Clock:

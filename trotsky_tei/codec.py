@@ -90,6 +90,8 @@ def _decoder(cls: Any) -> Decoder:
         options = [a for a in typing.get_args(cls) if a is not type(None)]
         if len(options) == 1:
             inner = _decoder(options[0])
+            if inner is _plain:
+                return _plain
             return lambda data, registry: None if data is None else inner(data, registry)
         return _plain  # e.g. str | int: JSON keeps the kind
     if cls is Entity:
@@ -100,9 +102,13 @@ def _decoder(cls: Any) -> Decoder:
             if args[0] in (str, int, float, bool):
                 return lambda data, registry: tuple(data)
             item = _decoder(args[0])
-            return lambda data, registry: tuple(item(v, registry) for v in data)
+            if item is _plain:
+                return lambda data, registry: tuple(data)
+            return lambda data, registry: tuple([item(v, registry) for v in data])
         items = [_decoder(a) for a in args]
-        return lambda data, registry: tuple(d(v, registry) for d, v in zip(items, data, strict=True))
+        if all(d is _plain for d in items):
+            return lambda data, registry: tuple(data)
+        return lambda data, registry: tuple([d(v, registry) for d, v in zip(items, data, strict=True)])
     if origin in (list, frozenset, set):
         (arg,) = typing.get_args(cls)
         item = _decoder(arg)
@@ -114,12 +120,18 @@ def _decoder(cls: Any) -> Decoder:
     if isinstance(cls, type) and dataclasses.is_dataclass(cls):
         hints = _hints(cls)
         fields = [_decoder(hints[f.name]) for f in _fields(cls)]
-        make = cls
+        special = [(i, d) for i, d in enumerate(fields) if d is not _plain]  # plain values are used as they are
+        make, width = cls, len(fields)
 
         def record(data: Any, registry: Registry | None) -> Any:
             if data is None:
                 return None
-            return make(*(d(v, registry) for d, v in zip(fields, data, strict=True)))
+            if len(data) != width:
+                raise ValueError(f"a stored {make.__name__} has {len(data)} fields, not {width}")
+            args = list(data)
+            for i, d in special:
+                args[i] = d(args[i], registry)
+            return make(*args)
 
         return record
     if isinstance(cls, type) and issubclass(cls, enum.Enum):

@@ -380,40 +380,62 @@ def zip_entry(name: str, compress: int) -> zipfile.ZipInfo:
 def write_book(
     data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], *, mode: str = "reading",
     previous: Path | None = None, unchanged: Callable[[LetterInfo], str | None] | None = None,
+    frame_unchanged: bool = False,
 ) -> None:
     """Write the book to `path`: `chapters(info)` gives each letter's chapter (XHTML) and title, as the pass made them.
 
     The zip's entries are sorted by name (`mimetype` and `META-INF/container.xml` first) and written one at a time,
     so no more than one chapter is held at once; the contents page (`nav.xhtml`) comes after the chapters.
     With `previous` (the book an earlier build wrote), a chapter for which `unchanged(info)` gives its title is
-    copied from it as it is, compressed bytes and all, instead of being compressed again: the same bytes, faster.
+    copied from it as it is, compressed bytes and all, instead of being compressed again: the same bytes, faster;
+    with `frame_unchanged` too (the letters' records, registry and edition are what they were), so are the title
+    page, contents, registers, colophon and package document.
     """
+    if previous is not None and unchanged is not None and frame_unchanged:
+        try:
+            _write_book(data, path, chapters, mode, previous, unchanged, frame=True)
+            return
+        except _NotCopied:
+            pass  # the earlier book lacks something: made anew below
+    _write_book(data, path, chapters, mode, previous, unchanged, frame=False)
+
+
+class _NotCopied(Exception):
+    """An entry of the earlier book could not be copied as it is."""
+
+
+def _write_book(
+    data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], mode: str,
+    previous: Path | None, unchanged: Callable[[LetterInfo], str | None] | None, *, frame: bool,
+) -> None:
     book = Book(data, "diplomatic" if mode == "diplomatic" else "reading")
+    names = {book.chapter_name(info): info for info in data.letters}
+    old = _Previous.open(previous) if previous is not None and unchanged is not None else None
+    if frame and old is None:
+        raise _NotCopied
+    framing: set[str] = set()
+    if frame and old is not None:  # everything but the chapters, as the earlier book has it
+        framing = {n.removeprefix("OEBPS/") for n in old.zf.namelist() if n.startswith("OEBPS/")} - names.keys()
+    else:
+        _frame(book, names)
     book.title_page()
     names = {book.chapter_name(info): info for info in data.letters}
     titles: dict[str, str] = {}
-    toc_at: dict[str, int] = {}
-    for name in names:  # the spine and contents in date order; titles filled in as the chapters pass
-        book.spine.append(name)
-        toc_at[name] = len(book.toc)
-        book.toc.append((name, ""))
-    for kind, page, heading in REGISTER_KINDS:
-        book.register(kind, page, heading)
-    book.colophon()
-    book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")
-    book.files["content.opf"] = book.opf()
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder; give the EPUB file to write, e.g. edition.epub", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     os.close(fd)
     tmp = Path(tmp_name)
-    old = _Previous.open(previous) if previous is not None and unchanged is not None else None
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             zf.writestr(zip_entry("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
             zf.writestr(zip_entry("META-INF/container.xml", zipfile.ZIP_DEFLATED), CONTAINER.encode("utf-8"))
-            for name in sorted(names.keys() | set(book.files) | {"nav.xhtml"}):
+            for name in sorted(names.keys() | set(book.files) | framing | ({"nav.xhtml"} if not frame else set())):
+                if name in framing:
+                    if old is None or not old.copy(zf, f"OEBPS/{name}"):
+                        raise _NotCopied
+                    continue
                 if name in names:
                     kept = unchanged(names[name]) if old is not None and unchanged is not None else None
                     if kept is not None and old is not None and old.copy(zf, f"OEBPS/{name}"):
@@ -422,8 +444,9 @@ def write_book(
                     text, title = chapters(names[name])
                     titles[name] = title or names[name].letter.title
                 elif name == "nav.xhtml":
+                    at = {chapter_name: n for n, (chapter_name, _t) in enumerate(book.toc)}
                     for chapter_name, title in titles.items():
-                        book.toc[toc_at[chapter_name]] = (chapter_name, title)
+                        book.toc[at[chapter_name]] = (chapter_name, title)
                     text = book.nav()
                 else:
                     text = book.files[name]
@@ -439,6 +462,20 @@ def write_book(
 # a zip entry's local file header (PKWARE's APPNOTE 4.3.7): signature, versions, flags, method, time, date, CRC,
 # sizes, then the lengths of the name and of the extra field that follow it
 LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+def _frame(book: Book, names: dict[str, LetterInfo]) -> None:
+    """The book's files around the chapters: title page, spine and contents (titles filled in as the chapters pass),
+    registers, colophon, stylesheet, package document."""
+    book.title_page()
+    for name in names:  # the spine and contents in date order
+        book.spine.append(name)
+        book.toc.append((name, ""))
+    for kind, page, heading in REGISTER_KINDS:
+        book.register(kind, page, heading)
+    book.colophon()
+    book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")
+    book.files["content.opf"] = book.opf()
 
 
 class _Previous:

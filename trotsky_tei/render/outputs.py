@@ -100,17 +100,18 @@ class Outputs:
         """Remove the files under `folders` that this run neither wrote nor kept, then the folders left empty.
 
         The store forgets every output of the last run that this run did not write or keep."""
-        keep = {self.root / rel for rel in self.seen}
+        root = str(self.root)
+        keep = {os.path.join(root, rel) for rel in self.seen}
         for name in folders:
-            folder = self.root / name
-            if not folder.is_dir():
+            folder = os.path.join(root, name)
+            if not os.path.isdir(folder):
                 continue
             for dirpath, _dirs, files in os.walk(folder, topdown=False):
-                here = Path(dirpath)
                 for f in files:
-                    if here / f not in keep:
-                        (here / f).unlink()
-                if here != folder and not any(here.iterdir()):
-                    here.rmdir()
+                    path = os.path.join(dirpath, f)
+                    if path not in keep:
+                        os.unlink(path)
+                if dirpath != folder and not os.listdir(dirpath):
+                    os.rmdir(dirpath)
         if self.store is not None:
             self.store.forget_outputs(rel for rel in self.last if rel not in self.seen)
