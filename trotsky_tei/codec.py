@@ -13,32 +13,14 @@ import json
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from .model import Entity
 from .registry import Registry
 
-T = TypeVar("T")
-
-
-def encode(value: Any) -> Any:
-    """A JSON-ready form of a record: dataclasses as lists of their fields, entries as {"@": id}."""
-    if isinstance(value, Entity):
-        return {"@": value.id}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [encode(getattr(value, f.name)) for f in _fields(type(value))]
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (tuple, list, frozenset, set)):
-        items = sorted(value) if isinstance(value, (frozenset, set)) else value
-        return [encode(v) for v in items]
-    if isinstance(value, dict):
-        return {str(k): encode(v) for k, v in value.items()}
-    return value
-
 
 def _default(value: Any) -> Any:
-    """What json's own encoder does not know: records (as `encode` gives them), entries, sets."""
+    """What json's own encoder does not know: records (as lists of their fields), entries ({"@": id}), sets."""
     if isinstance(value, Entity):
         return {"@": value.id}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -49,13 +31,8 @@ def _default(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    """`encode(value)` as JSON text (json's C encoder walks the containers; only records come back to Python)."""
+    """A record as JSON text (json's C encoder walks the containers; only records come back to Python)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
-
-
-def loads(cls: type[T], text: str | bytes, registry: Registry | None = None) -> T:
-    value: T = decode(cls, json.loads(text), registry)
-    return value
 
 
 @functools.cache

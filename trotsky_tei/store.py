@@ -15,7 +15,7 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 STORE_FORMAT = "2"
@@ -125,9 +125,6 @@ class Store:
 
     def forget_outputs(self, rels: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM output WHERE rel = ?", [(r,) for r in rels])
-
-    def iter_meta(self) -> Iterator[tuple[str, str]]:
-        yield from self.db.execute("SELECT path, meta FROM letter")
 
 
 def pack(text: str) -> bytes:

@@ -1,0 +1,37 @@
+"""Records to JSON and back (the store's format): the same records, linked to the registry they are read with."""
+
+from __future__ import annotations
+
+import json
+
+from _sitekit import FIXTURE
+
+from trotsky_tei import codec
+from trotsky_tei.errors import Diagnostic, Severity
+from trotsky_tei.letter_pass import LetterMeta
+from trotsky_tei.render.collect import LetterInfo, collect
+
+
+def test_records_come_back_the_same_and_share_the_registry_entries() -> None:
+    data = collect([str(FIXTURE)])
+    assert data.letters
+    for info in data.letters:
+        text = codec.dumps(info)
+        back = codec.decode(LetterInfo, json.loads(text), data.registry)
+        assert back == info
+        for (_, ours), (_, theirs) in zip(back.senders, info.senders, strict=True):
+            assert ours is theirs  # the registry's own entry, not a copy
+
+
+def test_an_entry_the_registry_no_longer_has_comes_back_as_none() -> None:
+    data = collect([str(FIXTURE)])
+    info = next(i for i in data.letters if any(e is not None for _, e in i.senders))
+    back = codec.decode(LetterInfo, json.loads(codec.dumps(info)), None)
+    assert all(e is None for _, e in back.senders)
+
+
+def test_diagnostics_and_nested_tuples() -> None:
+    d = Diagnostic("a.xml", 3, 1, Severity.WARNING, "TT701", "unknown-element", "no handler for <x>")
+    meta = LetterMeta(kind="letter", read=(d,), diagnostics=(("site", (d,)),), letter_id=("l1", 2), used_ids=("a", "b"))
+    back = codec.decode(LetterMeta, json.loads(codec.dumps(meta)))
+    assert back == meta and back.read[0].severity is Severity.WARNING
