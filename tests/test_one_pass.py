@@ -99,3 +99,22 @@ def test_validate_again_takes_unchanged_files_from_the_cache(corpus: Path, count
     counts.files[changed.read_bytes()] = str(changed)
     main(command)
     assert [p for p in letters if counts.parses[p]] == [str(changed)]
+
+
+def test_a_pointer_into_another_file_is_checked_again_when_that_file_changes(corpus: Path, tmp_path: Path,
+                                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The cache keys a letter on the files its pointers lead into, not only on the registry."""
+    notes = corpus / "notes.xml"
+    notes.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0"><text><body><p xml:id="n1">a note</p></body></text></TEI>',
+                     encoding="utf-8")
+    letter = corpus / "letters" / "1930-01-01-trotsky-to-odd.xml"
+    letter.write_text(letter.read_text(encoding="utf-8").replace("</body>", '<p><ref target="../notes.xml#n1">see</ref></p></body>'),
+                      encoding="utf-8")
+    command = ["validate", str(corpus / "letters"), "--jobs", "1", "--select", "TT202"]
+    main(command)
+    assert "notes.xml#n1" not in capsys.readouterr().out
+    main(command)  # from the cache
+    assert "notes.xml#n1" not in capsys.readouterr().out
+    notes.write_text(notes.read_text(encoding="utf-8").replace('xml:id="n1"', 'xml:id="n2"'), encoding="utf-8")
+    main(command)
+    assert "notes.xml#n1" in capsys.readouterr().out

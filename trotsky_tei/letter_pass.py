@@ -124,6 +124,11 @@ class Run:
             )
         return found
 
+    def context_key(self, registry_key: str) -> str:
+        """Everything a letter's key depends on besides its bytes: if this is what it was when the key was made, and
+        the letter's pointers lead into no other file, the key is still the same (no need to work it out again)."""
+        return key_of(self.common_key(registry_key), self.registries[registry_key].state_key())
+
     def letter_key(self, registry_key: str, digest: str, lookups: Sequence[str]) -> str:
         return key_of(self.common_key(registry_key), digest, self.registries[registry_key].dependency_key(lookups))
 
@@ -529,7 +534,7 @@ class CorpusPass:
                 slots[slot] = outcome
                 if self.store is not None and outcome.key:
                     self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
-                                   outcome.meta_json or meta_to_json(outcome.meta), outcome.parts)
+                                   outcome.meta_json or meta_to_json(outcome.meta), outcome.parts, run.context_key(item[1]))
                 outcome.meta_json = ""
                 done += 1
                 if progress is not None:
@@ -543,12 +548,15 @@ class CorpusPass:
         found = self.store.cached(path)
         if found is None:
             return None
-        digest, key, lookups_json, meta_json = found
+        digest, key, lookups_json, meta_json, context = found
         if digest != hashlib.sha256(data).hexdigest():
             return None
         lookups = tuple(json.loads(lookups_json))
-        if run.letter_key(folder, digest, lookups) != key:
-            return None
+        now = run.context_key(folder)
+        if context != now or any(name.startswith("@file:") for name in lookups):
+            if run.letter_key(folder, digest, lookups) != key:
+                return None
+            self.store.confirm(path, now)
         try:
             meta = meta_from_json(meta_json, run.registries[folder])
         except (ValueError, TypeError, KeyError, IndexError):

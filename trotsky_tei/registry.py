@@ -95,6 +95,13 @@ class Registry:
         finally:
             _LOOKUPS.reset(token)
 
+    def state_key(self) -> str:
+        """One hash of everything a lookup can find: the entries, every id of the registry files, files and prefixes."""
+        found: str | None = self.__dict__.get("_state_key")
+        if found is None:
+            found = self.__dict__["_state_key"] = key_of(self.content_key(), sorted(self.ids_in_files.items()), self.layout_key())
+        return found
+
     def content_key(self) -> str:
         """One hash of every entry (what the registers show)."""
         return self._hash_of("@all")

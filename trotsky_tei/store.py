@@ -18,11 +18,11 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-STORE_FORMAT = "2"
+STORE_FORMAT = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS letter (path TEXT PRIMARY KEY, digest TEXT NOT NULL, key TEXT NOT NULL,
-                                   lookups TEXT NOT NULL, meta TEXT NOT NULL);
+                                   lookups TEXT NOT NULL, meta TEXT NOT NULL, context TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS part (path TEXT NOT NULL, name TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (path, name));
 CREATE TABLE IF NOT EXISTS output (rel TEXT PRIMARY KEY, key TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
 """
@@ -86,16 +86,20 @@ class Store:
 
     # --- letters ---------------------------------------------------------------------------------------
 
-    def cached(self, path: str) -> tuple[str, str, str, str] | None:
-        """(digest, key, lookups, meta JSON) of the last results for `path`, or None."""
-        row = self.db.execute("SELECT digest, key, lookups, meta FROM letter WHERE path = ?", (path,)).fetchone()
-        return (row[0], row[1], row[2], row[3]) if row else None
+    def cached(self, path: str) -> tuple[str, str, str, str, str] | None:
+        """(digest, key, lookups, meta JSON, context) of the last results for `path`, or None."""
+        row = self.db.execute("SELECT digest, key, lookups, meta, context FROM letter WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1], row[2], row[3], row[4]) if row else None
 
-    def put(self, path: str, digest: str, key: str, lookups: str, meta: str, parts: dict[str, bytes]) -> None:
-        """Record a letter's results and replace its parts (already compressed: see `pack`)."""
-        self.db.execute("INSERT OR REPLACE INTO letter VALUES (?, ?, ?, ?, ?)", (path, digest, key, lookups, meta))
+    def put(self, path: str, digest: str, key: str, lookups: str, meta: str, parts: dict[str, bytes], context: str = "") -> None:
+        """Record a letter's results and replace its parts (see `pack`); `context`: what its key was checked against."""
+        self.db.execute("INSERT OR REPLACE INTO letter VALUES (?, ?, ?, ?, ?, ?)", (path, digest, key, lookups, meta, context))
         self.db.execute("DELETE FROM part WHERE path = ?", (path,))
         self.db.executemany("INSERT INTO part VALUES (?, ?, ?)", [(path, name, data) for name, data in parts.items()])
+
+    def confirm(self, path: str, context: str) -> None:
+        """Note that `path`'s key still holds in `context` (checked again in this run)."""
+        self.db.execute("UPDATE letter SET context = ? WHERE path = ?", (context, path))
 
     def part(self, path: str, name: str) -> str | None:
         """One rendered part of a letter, as text."""
