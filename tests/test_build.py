@@ -13,6 +13,7 @@ from rich.console import Console
 from trotsky_tei.build import BUILD_MARKER, build, summary_table
 from trotsky_tei.cli import main
 from trotsky_tei.errors import OutputError, UsageError
+from trotsky_tei.render.pdf import available as pdf_available
 
 
 def console() -> Console:
@@ -40,8 +41,37 @@ def test_build_writes_site_text_epub_and_cmif(tmp_path: Path, corpus: Path) -> N
     assert sorted(p.name for p in (out / "text").iterdir()) == ["l1.txt", "l2.txt", "l3.txt"]
     assert (out / "test-letters-papers.epub").is_file()
     assert "I have read the Communiste with great interest.[1]" in (out / "text" / "l1.txt").read_text(encoding="utf-8")
-    assert [s.name for s in result.steps] == ["validate", "link", "site", "text", "epub", "cmif"]
+    assert [s.name for s in result.steps] == ["validate", "link", "site", "text", "epub", "pdf", "cmif"]
     assert "site/letters/l1.html" in result.outputs and "test-letters-papers.epub" in result.outputs
+
+
+@pytest.mark.skipif(not pdf_available(), reason="Typst is not installed (pip install 'trotsky-tei[pdf]')")
+def test_build_typesets_the_pdf_book_again_only_when_something_changed(tmp_path: Path, corpus: Path) -> None:
+    out = tmp_path / "edition"
+    first = build(corpus, out, console=console(), jobs=1)
+    book = out / "test-letters-papers.pdf"
+    assert book.read_bytes().startswith(b"%PDF-")
+    row = next(s for s in first.steps if s.name == "pdf")
+    assert row.status == "ok" and "test-letters-papers.pdf (3 letters, typeset)" in row.detail
+    again = build(corpus, out, console=console(), jobs=1)
+    assert "up to date" in next(s for s in again.steps if s.name == "pdf").detail
+    letter = corpus / "letters" / "1930-01-01-trotsky-to-odd.xml"
+    letter.write_text(letter.read_text(encoding="utf-8").replace("bleibt Text", "bleibt Text, gedruckt"), encoding="utf-8")
+    before = book.read_bytes()
+    third = build(corpus, out, console=console(), jobs=1)
+    assert "typeset" in next(s for s in third.steps if s.name == "pdf").detail
+    assert book.read_bytes() != before
+
+
+def test_build_without_typst_says_what_to_install(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import trotsky_tei.build as build_module
+
+    monkeypatch.setattr(build_module, "pdf_available", lambda: False)
+    result = build(corpus, tmp_path / "e", console=console(), jobs=1)
+    assert result.exit_code == 0
+    row = next(s for s in result.steps if s.name == "pdf")
+    assert row.status == "skipped" and "pip install 'trotsky-tei[pdf]'" in row.detail
+    assert not list((tmp_path / "e").glob("*.pdf"))
 
 
 def test_summary_table_lists_every_step(tmp_path: Path) -> None:
@@ -49,7 +79,7 @@ def test_summary_table_lists_every_step(tmp_path: Path) -> None:
     c = console()
     c.print(summary_table(result))
     text = c.file.getvalue()  # type: ignore[attr-defined]
-    for step in ("validate", "link", "site", "text", "epub", "cmif", "total"):
+    for step in ("validate", "link", "site", "text", "epub", "pdf", "cmif", "total"):
         assert step in text
     assert "files written" in text
 

@@ -20,6 +20,9 @@ from .keys import key_of
 from .render.collect import EditionData, LetterInfo, edition_data, slugify
 from .render.epub import stored_chapters, write_book
 from .render.outputs import Outputs
+from .render.pdf import INSTALL_HINT as PDF_HINT
+from .render.pdf import PdfOptions, stored_letters, write_pdf
+from .render.pdf import available as pdf_available
 from .render.site import Site, Templates, claim_output_dir, stored_articles
 from .store import Store
 
@@ -96,12 +99,18 @@ def epub_name(data: EditionData) -> str:
 
 
 CONSUMERS = ("validate", "link-counts", "record", "cmif", "site", "epub", "text")
+PDF_CONSUMERS = (*CONSUMERS, "pdf")
+
+
+def pdf_name(data: EditionData) -> str:
+    """The PDF's file name: the EPUB's, with .pdf."""
+    return epub_name(data).removesuffix(".epub") + ".pdf"
 
 
 def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
     mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
-    executor: str | None = None,
+    executor: str | None = None, pdf: PdfOptions | None | bool = True,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
@@ -109,7 +118,9 @@ def build(
     on a Dask cluster (`executor` dask://HOST:PORT), and checked, linked and rendered from that one tree. With `cache`,
     a letter whose bytes and context did not change since the last build into `out` is not processed again, and an
     output whose inputs did not change is not written again; the result is the same bytes as a full build.
-    `licence` is the CMIF file's Creative Commons licence when the edition states none.
+    `licence` is the CMIF file's Creative Commons licence when the edition states none. The PDF book (`pdf`: its
+    options, True for the defaults, None or False for no book) is typeset where Typst is installed (trotsky-tei[pdf]);
+    without it the summary says what to install.
     """
     from .letter_pass import CheckOptions, CorpusPass, PassOptions
     from .parallel import make_executor
@@ -125,7 +136,11 @@ def build(
         with _progress(console) as progress:
             clock = _Clock(result.seconds)
             task = progress.add_task("letters", total=None)
-            options = PassOptions(consumers=CONSUMERS, check=CheckOptions(), site_mode=mode)
+            wanted = pdf is not None and pdf is not False
+            pdf_options = pdf if isinstance(pdf, PdfOptions) else PdfOptions()
+            with_pdf = wanted and pdf_available()
+            options = PassOptions(consumers=PDF_CONSUMERS if with_pdf else CONSUMERS, check=CheckOptions(), site_mode=mode,
+                                  pdf_mode=pdf_options.mode)
             the_pass = CorpusPass([str(corpus_path)], options, store=store, executor=make_executor(jobs, executor))
             passed = the_pass.run(lambda done, total: progress.update(task, completed=done, total=total))
             clock.lap("letters")
@@ -180,6 +195,23 @@ def build(
             epub_warns = sorted({d for o in passed.outcomes for d in o.meta.diagnostics_of("epub")})
             result.steps.append(Step("epub", _status(epub_warns), f"{name} ({_kept(chapters, 'chapter')}), {_count(epub_warns)}"))
 
+            pdf_file = pdf_name(data)
+            if with_pdf:
+                pdf_key = key_of(book_key, pdf_options)
+                typeset_warns: list[Diagnostic] = []
+                shown = str(out_path / pdf_file)
+                outputs.write_file(pdf_file, pdf_key, lambda tmp: typeset_warns.extend(
+                    write_pdf(data, tmp, stored_letters(store, passed), pdf_options, shown_as=shown)))
+                pdf_warns = sorted({*(d for o in passed.outcomes for d in o.meta.diagnostics_of("pdf")), *typeset_warns})
+                result.diagnostics.extend(d for d in pdf_warns if d not in set(result.diagnostics))
+                state = "typeset" if pdf_file in outputs.written else "up to date"
+                result.steps.append(Step("pdf", _status(pdf_warns), f"{pdf_file} ({count(result.letters, 'letter')}, {state}), {_count(pdf_warns)}"))
+            elif wanted:
+                result.steps.append(Step("pdf", "skipped", f"not written: {PDF_HINT}"))
+            else:
+                result.steps.append(Step("pdf", "skipped", "not written (--no-pdf)"))
+            clock.lap("pdf")
+
             cmif_options = CmifOptions(base_url=data.edition.url or None, licence=licence)
             cmif_diags = sorted({
                 *(d for o in _in_order(passed, data) for d in o.meta.diagnostics_of("cmif")),
@@ -199,7 +231,7 @@ def build(
 
             outputs.prune(["site", "text"])
             for rel in outputs.last:  # a book of an earlier title
-                if rel.endswith(".epub") and rel not in outputs.seen:
+                if rel.endswith((".epub", ".pdf")) and rel not in outputs.seen:
                     (out_path / rel).unlink(missing_ok=True)
             store.keep_letters(passed.files)
             result.outputs = sorted(outputs.seen)

@@ -322,6 +322,25 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} written to {out}")
 
 
+@export.command("pdf")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, metavar="FILE", help="The .pdf file to write.")
+@click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Which text the book gives.")
+@click.option("--paper", type=click.Choice(["a5", "a4", "letter"]), default="a5", show_default=True, help="The page size (A5: a trade book).")
+@click.option("--font-size", type=click.FloatRange(6, 24), default=10.0, show_default=True, metavar="PT", help="The body text size in points (6 to 24).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Prepare the letters in N processes (default: all cores).")
+@click.pass_context
+def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, paper: str, font_size: float, jobs: int | None) -> None:
+    """Write the letters as one typeset PDF book (needs trotsky-tei[pdf]): title pages, contents with page numbers,
+    the letters in date order with footnotes at the foot of the page and their apparatus, registers with page numbers."""
+    from .console import count
+    from .parallel import LocalExecutor
+    from .render.pdf import PdfOptions, export_pdf
+
+    data, warns = export_pdf(list(paths), out, options=PdfOptions(paper, font_size, mode), executor=LocalExecutor(jobs))
+    _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} typeset in {out}")
+
+
 @cli.command("build")
 @click.argument("corpus", type=click.Path(file_okay=False))
 @click.option("-o", "--output", "out", default="edition", show_default=True, metavar="DIR", help="Output folder.")
@@ -332,12 +351,15 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
 @click.option("--no-cache", "--full", "no_cache", is_flag=True, help="Render every letter again, even those unchanged since the last build into DIR.")
 @click.option("--licence", metavar="URL", help="The CMIF file's Creative Commons licence when edition.xml states none (as export cmif --licence).")
 @click.option("--executor", metavar="URL", help="Where the letters are processed: local (the default) or a Dask cluster, dask://HOST:PORT (needs trotsky-tei[dask]); the output is the same bytes.")
+@click.option("--paper", type=click.Choice(["a5", "a4", "letter"]), default="a5", show_default=True, help="The PDF book's page size.")
+@click.option("--font-size", type=click.FloatRange(6, 24), default=10.0, show_default=True, metavar="PT", help="The PDF book's body text size in points.")
+@click.option("--no-pdf", is_flag=True, help="Leave the PDF book out (typesetting it is the slowest step; a PDF of an earlier build is removed).")
 @click.pass_context
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
-    no_cache: bool, licence: str | None, executor: str | None,
+    no_cache: bool, licence: str | None, executor: str | None, paper: str, font_size: float, no_pdf: bool,
 ) -> None:
-    """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub and DIR/cmif.xml.
+    """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub, DIR/<title>.pdf and DIR/cmif.xml.
 
     The edition is written even when there are errors; the exit status is then 1: an error in validation or in
     reading a letter, or no Creative Commons licence for the CMIF file (which is then not written). Warnings leave
@@ -348,6 +370,7 @@ def build_cmd(
     from .console import make_console
     from .errors import UsageError
     from .render.cmif import cc_licence
+    from .render.pdf import PdfOptions
 
     if licence is not None and cc_licence(licence) is None:
         raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
@@ -355,7 +378,7 @@ def build_cmd(
     console = make_console(stderr=True)
     result = build(
         corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache,
-        licence=licence, executor=executor,
+        licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size),
     )
     _print_render_diagnostics(console, list(result.diagnostics))
     console.print(summary_table(result))

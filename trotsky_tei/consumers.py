@@ -137,6 +137,18 @@ def _text(doc: LetterDoc) -> Part:
     return Part(content=text, diagnostics=tuple(warnings))
 
 
+def _pdf(doc: LetterDoc) -> Part:
+    from .render.core import RenderContext
+    from .render.pdf import render_letter_pdf
+
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
+    mode = "diplomatic" if doc.run.options.pdf_mode == "diplomatic" else "reading"
+    content, warnings = render_letter_pdf(doc.tree, record_of(doc), ctx, mode)  # type: ignore[arg-type]
+    return Part(content=content, diagnostics=tuple(warnings))
+
+
 def _index(doc: LetterDoc) -> Part:
     from .index import letter_entries
 
@@ -155,6 +167,7 @@ CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
     "site": _site,
     "epub": _epub,
     "text": _text,
+    "pdf": _pdf,
     "index": _index,
 }
 # consumers that need the names in a letter's text (Letter.mentions)

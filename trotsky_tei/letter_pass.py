@@ -74,6 +74,7 @@ class PassOptions:
     epub_mode: str = "reading"
     text_width: int = 72
     text_mode: str = "reading"
+    pdf_mode: str = "reading"
     cmif_base_url: str | None = None
     link_write: str = ""  # "write" or "dry-run": what `link` does to the files it reports on
 

@@ -56,6 +56,7 @@ OTHER_COMMANDS_CHECKS: tuple[Check, ...] = (
     Check("TT701", "unknown-element", "Warning: an element the text/HTML/EPUB export has no handler for; its content is rendered as plain text.", "export", ("letter",)),
     Check("TT702", "html-lang", "Warning: an xml:lang the HTML lang attribute cannot carry (not a registered BCP 47 tag): left out or shortened.", "export", ("letter",)),
     Check("TT703", "html-invalid-date", "Warning: a @when the HTML page shows that is no real date; its text is shown without <time datetime>.", "export", ("letter",)),
+    Check("TT704", "pdf-typeset", "Warning: Typst, typesetting the PDF book, reported a problem (said in its words); the book is written.", "export", ("letter",)),
     Check("TT720", "cmif-incomplete-letter", "Warning: a letter with no sent or no received action CMIF can hold (a name, a place or a W3C date); left out of the CMIF file.", "cmif", ("letter",)),
     Check("TT721", "cmif-licence", "No Creative Commons licence for the CMIF file from the options or the edition (CMIF requires one).", "cmif", ("edition",)),
     Check("TT722", "cmif-no-editor", "Warning: the edition names no editor for the CMIF file.", "cmif", ("edition",)),
