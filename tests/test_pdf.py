@@ -309,3 +309,30 @@ def test_without_typst_the_command_says_what_to_install(
     assert main(["export", "pdf", str(corpus_1929), "-o", str(tmp_path / "x.pdf")]) == 2
     assert "pip install 'trotsky-tei[pdf]'" in capsys.readouterr().err
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_an_unknown_element_prints_its_text_with_a_warning(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    letter = root / "letters" / "1930-01-01-trotsky-to-odd.xml"
+    src = letter.read_text(encoding="utf-8").replace("bleibt Text.", "bleibt <fancyThing>unbekanntes Element</fancyThing> Text.")
+    letter.write_text(src, encoding="utf-8")
+    _data, warnings = export_pdf([str(root)], tmp_path / "u.pdf")
+    assert any(d.code == "TT701" and "no PDF handler for <fancyThing>" in d.message for d in warnings), warnings
+    assert norm("bleibt unbekanntes Element Text.") in norm(running_text(tmp_path / "u.pdf"))
+
+
+def test_bad_input_is_a_diagnostic_and_the_others_are_typeset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    (root / "letters" / "broken.xml").write_text("<TEI xmlns='http://www.tei-c.org/ns/1.0'><unclosed>", encoding="utf-8")
+    (root / "letters" / "bomb.xml").write_text(
+        '<?xml version="1.0"?><!DOCTYPE TEI [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><TEI xmlns="http://www.tei-c.org/ns/1.0">&c;</TEI>', encoding="utf-8")
+    out = tmp_path / "b.pdf"
+    assert main(["export", "pdf", str(root), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.xml:1:" in err and "bomb.xml" in err
+    assert "3 letters typeset" in err
+    assert "Traceback" not in err
+    assert out.read_bytes().startswith(b"%PDF-")
