@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from trotsky_tei.reader import in_data_list, is_data_list
 from trotsky_tei.render.core import fold, text_elements
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -23,11 +24,17 @@ def check_golden(name: str, actual: str) -> None:
 
 
 def body_texts(tree: etree._ElementTree) -> list[str]:
-    """Every text node (text and tail) inside the letter's front and body, folded; comments and PIs are not text."""
+    """Every text node (text and tail) inside the letter's front, body and back, folded; comments and PIs are not
+    text, and neither are the back's lists of people, places and works (the letter's registry, shown in the
+    registers: `registry.letter_entries`)."""
     out: list[str] = []
     for top in text_elements(tree):
         for node in top.iter():
-            if isinstance(node.tag, str) and node.text and fold(node.text):
+            if in_data_list(node):
+                continue
+            if isinstance(node.tag, str) and is_data_list(node):
+                pass  # its tail is text; what it holds is not
+            elif isinstance(node.tag, str) and node.text and fold(node.text):
                 out.append(fold(node.text))
             if node is not top and node.tail and fold(node.tail):
                 out.append(fold(node.tail))

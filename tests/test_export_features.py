@@ -283,7 +283,7 @@ def test_features_epub_chapter_keeps_every_text_node(tmp_path: Path, feature_boo
     assert body is not None
     notes = doc.findall(f".//{XHTML}aside")
     apparatus = doc.findall(f".//{XHTML}section[@class='apparatus']")
-    assert len(notes) == 2  # the heading's and the anchor's; the note inside `app` is part of its apparatus entry
+    assert len(notes) == 3  # the heading's, the anchor's and the back's; the note inside `app` is part of its apparatus entry
     text = " ".join(html_text(el) for el in [body, *notes, *apparatus])
     assert missing_from(FEATURES, text) == []
     shown = html_text(body)

@@ -244,10 +244,13 @@ def test_real_letters_report_their_pointers_sensibly(capsys: pytest.CaptureFixtu
     doc = json.loads(out)
     assert doc["summary"]["files"] >= 80
     statuses = {m["status"] for letter in doc["letters"] for m in letter["mentions"]}
-    assert "external" in statuses and "broken" not in statuses and "linked" not in statuses
+    assert "external" in statuses and "broken" not in statuses
+    # linked only to an entry of the letter's own list (Schnitzler's back: listPerson, listPlace, listOrg)
+    linked = [(letter["path"], m) for letter in doc["letters"] for m in letter["mentions"] if m["status"] == "linked"]
+    assert linked and all("schnitzler" in path and m["note"] == "an entry of this letter's own list" for path, m in linked)
     notes = {m["note"] for letter in doc["letters"] for m in letter["mentions"] if m["status"] == "external"}
     assert "not in the registry" in notes  # URIs of other editions' registries
-    assert any(n.startswith("points into this letter") for n in notes)  # Schnitzler's local #pmb… ids
+    assert any(n.startswith("points into this letter") for n in notes)  # Schnitzler's #pmb… ids of works (listBibl)
 
 
 def test_jobs_give_the_same_reports_in_the_same_order(tmp_path: Path) -> None:

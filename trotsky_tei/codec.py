@@ -22,6 +22,9 @@ from .registry import Registry
 def _default(value: Any) -> Any:
     """What json's own encoder does not know: records (as lists of their fields), entries ({"@": id}), sets."""
     if isinstance(value, Entity):
+        if value.local:  # a letter's own entry: in no registry to look it up in again, so stored whole
+            return {"@": value.id, "e": [value.kind, value.names, value.idnos, value.birth, value.death, value.note,
+                                          value.path, value.line, value.extra]}
         return {"@": value.id}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return [getattr(value, f.name) for f in _fields(type(value))]
@@ -59,6 +62,17 @@ def _plain(data: Any, registry: Registry | None) -> Any:
     return data
 
 
+def _entity(data: Any, registry: Registry | None) -> Entity | None:
+    if data is None:
+        return None
+    whole = data.get("e")
+    if whole is not None:
+        kind, names, idnos, birth, death, note, path, line, extra = whole
+        return Entity(data["@"], kind, tuple(names), tuple(tuple(i) for i in idnos), birth, death, note, path, line,
+                      tuple(tuple(x) for x in extra), local=True)
+    return registry.get(data["@"]) if registry is not None else None
+
+
 @functools.cache
 def _decoder(cls: Any) -> Decoder:
     """A function that decodes values of type `cls` (made once per type: the type hints are read once)."""
@@ -72,7 +86,7 @@ def _decoder(cls: Any) -> Decoder:
             return lambda data, registry: None if data is None else inner(data, registry)
         return _plain  # e.g. str | int: JSON keeps the kind
     if cls is Entity:
-        return lambda data, registry: registry.get(data["@"]) if registry is not None and data is not None else None
+        return _entity
     if origin is tuple:
         args = typing.get_args(cls)
         if len(args) == 2 and args[1] is Ellipsis:

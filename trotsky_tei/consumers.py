@@ -68,19 +68,22 @@ def _html_trees(doc: LetterDoc, mode: str) -> Any:
     from .render.html import render_letter_trees
 
     def make() -> Any:
-        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry), mode=mode, path=doc.path, refs=doc.refs)
+        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry, doc.refs.local), mode=mode, path=doc.path, refs=doc.refs)
         return render_letter_trees(doc.tree, record_of(doc).letter, ctx, mode=mode)  # call numbers from the registry
 
     return doc.memo(f"html-{mode}", make)
 
 
-def _site_link(registry: Registry) -> Callable[[str], str | None]:
-    """A letter page's link to a register entry (made once per entry and process: the same for every letter)."""
+def _site_link(registry: Registry, local: dict[str, Any]) -> Callable[[str], str | None]:
+    """A letter page's link to a register entry (made once per entry and process: the same for every letter), or to
+    an entry of the letter's own list (`local`: its back), which the registers show too."""
     from .render.site import entity_href
 
     links: dict[str, str | None] = registry.__dict__.setdefault("_site_links", {})
 
     def link_for(entity_id: str) -> str | None:
+        if entity_id in local and entity_id not in registry.entries:
+            return entity_href(local[entity_id], "../")
         if entity_id not in links:
             ent = registry.entries.get(entity_id)  # looked up (and noted) already by the name's own resolution
             links[entity_id] = entity_href(ent, "../") if ent is not None else None

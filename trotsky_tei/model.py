@@ -126,6 +126,7 @@ class Entity:
     line: int = 0
     extra: tuple[tuple[str, str], ...] = field(default=())  # kind-specific facts (e.g. finding-aid template)
     collections: tuple[Collection, ...] = ()  # repositories: the collections they hold
+    local: bool = False  # an entry of a letter's own list (its back), not of the edition's registry files
 
     def fact(self, key: str) -> str | None:
         """A kind-specific fact from `extra` ("institution", "settlement", "callNumberPattern", "findingAid")."""

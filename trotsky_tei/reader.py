@@ -117,11 +117,30 @@ def _date(el: etree._Element | None) -> LetterDate | None:
     )
 
 
+# what `back` may hold that is data, not text: the letter's own lists of the people, places, works… it names, which
+# are read as its registry (`registry.letter_entries`) and shown in the registers, never as running text
+DATA_LISTS = frozenset({"listPerson", "listPlace", "listOrg", "listBibl", "listEvent", "listRelation", "listObject", "listNym"})
+
+
+def is_data_list(el: etree._Element) -> bool:
+    """A list of entities inside `back`: the letter's registry, not its text."""
+    if local_name(el) not in DATA_LISTS:
+        return False
+    return any(local_name(a) == "back" for a in el.iterancestors())
+
+
+def in_data_list(el: etree._Element) -> bool:
+    """Whether `el` stands inside one of the letter's own entity lists (`is_data_list`)."""
+    return any(is_data_list(a) for a in el.iterancestors() if local_name(a) in DATA_LISTS)
+
+
 def _mentions(parent: etree._Element | None) -> tuple[Mention, ...]:
     if parent is None:
         return ()
     out: list[Mention] = []
     for el in parent.iter(tei("persName"), tei("orgName"), tei("placeName"), tei("name"), tei("rs")):
+        if in_data_list(el):
+            continue  # an entry's own name, not a name in the letter's text
         kind = NAME_TAGS.get(local_name(el)) or {"person": "person", "org": "org", "place": "place"}.get(
             el.get("type", ""), "person"
         )
@@ -154,13 +173,37 @@ def call_numbers_of(root: etree._Element) -> tuple[CallNumber, ...]:
     return tuple(out)
 
 
+def _is_series_or_date(title: etree._Element) -> bool:
+    kind = (title.get("type") or "").lower()
+    return title.get("level") in ("s", "j") or "series" in kind or "date" in kind or kind == "sub"
+
+
+def letter_title_element(root: etree._Element) -> etree._Element | None:
+    """The letter's own title, by a documented rule (docs/encoding.md): `title[@type='main']`, else the first
+    `title[@level='a']`, else the first `title` that is not a series' or journal's (`@level` s or j, `@type` series),
+    a subtitle or a machine date (`@type` with "date", e.g. iso-date); None when there is none of them (the title
+    is then made of the correspondents and the date)."""
+    titles = list(root.iterfind("tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:title", NS))
+    for test in (lambda t: t.get("type") == "main", lambda t: t.get("level") == "a", lambda t: not _is_series_or_date(t)):
+        found = next((t for t in titles if test(t) and text_of(t)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _made_title(senders: tuple[Mention, ...], recipients: tuple[Mention, ...], date: LetterDate | None) -> str:
+    """"Sender to Recipient, date": the title of a letter whose header gives none of its own."""
+    people = " to ".join(p for p in ("; ".join(m.name for m in senders if m.name), "; ".join(m.name for m in recipients if m.name)) if p)
+    return ", ".join(p for p in (people, date.display if date is not None else "") if p)
+
+
 def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True) -> Letter:
     """Build the `Letter` record of a parsed letter; missing parts are left empty, never guessed.
 
     `mentions` False leaves out the names in the text (`Letter.mentions`), for work that does not need them."""
     root = tree.getroot()
     header = root.find("tei:teiHeader", NS)
-    title_el = root.find("tei:teiHeader/tei:fileDesc/tei:titleStmt/tei:title", NS)
+    title_el = letter_title_element(root)
     cd = root.find(".//tei:profileDesc/tei:correspDesc", NS)
     senders: tuple[Mention, ...] = ()
     recipients: tuple[Mention, ...] = ()
@@ -196,7 +239,7 @@ def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True
     return Letter(
         path=path,
         id=letter_id,
-        title=text_of(title_el) or letter_id,
+        title=text_of(title_el) or _made_title(senders, recipients, date) or letter_id,
         date=date,
         senders=senders,
         recipients=recipients,

@@ -17,7 +17,7 @@ from typing import cast
 from lxml import etree
 
 from .model import Entity
-from .registry import Registry, note_dependency
+from .registry import Registry, letter_entries, note_dependency
 from .xmlfile import NS, XML_ID, expand_prefix
 
 # pointer attributes the rules check (TT202/TT203)
@@ -146,6 +146,15 @@ class References:
         self._rules: dict[tuple[str, str | None], Resolution] = {}
         self._links: dict[str, tuple[str, str | None, str]] = {}
         self._entities: dict[str, Entity | None] = {}
+        self._local: dict[str, Entity] | None = None
+
+    @property
+    def local(self) -> dict[str, Entity]:
+        """The letter's own registry: the entries its `back` lists (`registry.letter_entries`), by id."""
+        if self._local is None:
+            root = self.tree.getroot() if isinstance(self.tree, etree._ElementTree) else self.tree
+            self._local = letter_entries(root, self.path)
+        return self._local
 
     @property
     def ids(self) -> frozenset[str]:
@@ -188,6 +197,8 @@ class References:
     def _entity(self, pointer: str) -> Entity | None:
         registry = self.registry
         for ptr in pointer.split():
+            if ptr.startswith("#") and ptr[1:] in self.local:
+                return self.local[ptr[1:]]  # an entry of the letter's own list (its back)
             prefix, sep, rest = ptr.partition(":")
             if sep and prefix in self.prefixes:
                 expanded = expand_prefix(self.prefixes[prefix], rest)
@@ -299,6 +310,8 @@ class References:
             frag = target[1:]
             if frag in registry:
                 return "linked", frag, ""
+            if frag in self.local:
+                return "linked", frag, "an entry of this letter's own list"
             if frag in self.ids:
                 return "external", None, f"points into this letter ({target})"
             return "external", None, "not in this letter or the registry"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +16,8 @@ from lxml import etree
 from .errors import Diagnostic, Severity
 from .keys import key_of
 from .model import Collection, Entity
-from .reader import text_of
-from .xmlfile import NS, XML_ID, Parsed, expand_prefix, line_of, local_name, parse_file
+from .reader import is_data_list, text_of
+from .xmlfile import NS, TEI_NS, XML_ID, Parsed, expand_prefix, line_of, local_name, parse_file
 
 if TYPE_CHECKING:
     from .matching import Candidate, Matcher, MatchResult
@@ -231,6 +231,28 @@ class Registry:
             cached = self.__dict__["_matcher_cache"] = (len(self.entries), Matcher(self.entries.values()))
         matcher: Matcher = cached[1]
         return matcher
+
+
+LIST_KINDS = {"listPerson": ("person", "person"), "listPlace": ("place", "place"), "listOrg": ("org", "org")}
+
+
+def letter_entries(root: etree._Element, path: str) -> dict[str, Entity]:
+    """A letter's own registry: the people, places and organisations its `back` lists (as editions such as the
+    Schnitzler letters give each letter the entries it names), by `xml:id`; the first of an id wins."""
+    out: dict[str, Entity] = {}
+    text = root.find("tei:text", NS)
+    if text is None:
+        return out
+    for back in text.iter(f"{{{TEI_NS}}}back"):
+        for lst in back.iter(*(f"{{{TEI_NS}}}{n}" for n in LIST_KINDS)):
+            if not is_data_list(lst):
+                continue
+            kind, item = LIST_KINDS[lst.tag.rpartition("}")[2]]
+            for el in lst.iterfind(f"tei:{item}", NS):
+                ent = replace(_entity(el, kind, path), local=True)
+                if ent.id and ent.id not in out:
+                    out[ent.id] = ent
+    return out
 
 
 def _entity(el: etree._Element, kind: str, path: str) -> Entity:

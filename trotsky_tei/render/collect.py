@@ -79,6 +79,7 @@ class LetterInfo:
     credits: tuple[tuple[str, str], ...] = ()  # (responsibility, name) from titleStmt, as the file says
     credited: tuple[Entity, ...] = ()  # registry entries the credits point to (translator, transcriber, editor…)
     rights: str = ""  # publicationStmt/availability text, as the file says
+    place_received: tuple[str, Entity | None] | None = None  # where the letter was received (name as written, entry)
 
     @property
     def lang(self) -> str:
@@ -214,6 +215,9 @@ def letter_info(tree: etree._ElementTree, letter: Letter, registry: Registry, re
         credits=_credits(tree.getroot()),
         credited=_credited(tree.getroot(), refs),
         rights=text_of(avail),
+        place_received=(
+            (letter.place_received.name, refs.entity(letter.place_received.ref)) if letter.place_received is not None else None
+        ),
     )
 
 
@@ -251,8 +255,26 @@ def edition_data(result: PassResult) -> EditionData:
         if info is not None:
             infos.append(info)
     run = result.run
-    registry = run.registries.get(result.main_registry) or run.registries[""]
+    registry = with_letter_entries(run.registries.get(result.main_registry) or run.registries[""], infos)
     return EditionData(edition=run.edition, registry=registry, letters=with_slugs(infos), diagnostics=diags, root=result.root)
+
+
+def with_letter_entries(registry: Registry, infos: Iterable[LetterInfo]) -> Registry:
+    """The registry the registers show: the edition's, and the entries of the letters' own lists (their `back`) that
+    the letters name and the edition's registry lacks (the first letter's entry of an id wins)."""
+    extra: dict[str, Entity] = {}
+    for info in infos:
+        named = [e for _n, e in (*info.senders, *info.recipients)] + list(info.mentioned)
+        for place in (info.place_sent, info.place_received):
+            if place is not None:
+                named.append(place[1])
+        for ent in named:
+            if ent is not None and ent.id not in registry.entries and ent.id not in extra:
+                extra[ent.id] = ent
+    if not extra:
+        return registry
+    return Registry(entries={**registry.entries, **extra}, prefixes=registry.prefixes, files=registry.files,
+                    repeats_within_file=registry.repeats_within_file, ids_in_files=registry.ids_in_files)
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

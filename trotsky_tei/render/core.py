@@ -21,6 +21,7 @@ from lxml import etree
 
 from ..errors import Diagnostic, Severity
 from ..model import CallNumber, Entity
+from ..reader import DATA_LISTS, is_data_list
 from ..refs import References
 from ..registry import Registry
 from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
@@ -291,6 +292,8 @@ class Walker:
             self._unknown_element(el, el.prefix + ":" + name if el.prefix else name)
             return
         name = tag[_TEI_LEN:]
+        if name in DATA_LISTS and is_data_list(el):
+            return  # the letter's own registry: shown in the registers, not as its text
         if name in WALKER_ELEMENTS:
             getattr(self, f"_v_{name}")(el)
             return
@@ -450,18 +453,26 @@ def _texts_without_notes(el: etree._Element) -> list[str]:
     return out
 
 
+TEXT_PARTS = ("front", "body", "back")
+
+
 def text_elements(tree: etree._ElementTree | etree._Element) -> list[etree._Element]:
-    """What is rendered of a letter: `text/front` and `text/body` (a `group`'s texts too); `back` is not."""
+    """What is rendered of a letter: `text/front`, `text/body` and `text/back` (a `group`'s texts too), in order.
+
+    The back's text (closers, postscripts, addresses, commentary) is rendered after the letter; its data lists
+    (`DATA_LISTS`) are not running text (the walker leaves them to the registers)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     text = root.find("tei:text", NS)
     if text is None:
         return []
-    out = [c for c in text if local_name(c) in ("front", "body")]
+    out = [c for c in text if local_name(c) in TEXT_PARTS and local_name(c) != "back"]
     group = text.find("tei:group", NS)
     if group is not None:
         for t in group.iterfind(".//tei:text", NS):
-            out.extend(c for c in t if local_name(c) in ("front", "body"))
+            out.extend(c for c in t if local_name(c) in TEXT_PARTS)
+    out.extend(c for c in text if local_name(c) == "back")
     return out
+
 
 
 def text_lang(tree: etree._ElementTree | etree._Element, default: str = "") -> str:
@@ -475,7 +486,7 @@ def text_lang(tree: etree._ElementTree | etree._Element, default: str = "") -> s
 LINE_CONTAINERS = frozenset(
     {"opener", "closer", "address", "addrLine", "lg", "l", "dateline", "salute", "signed", "byline", "head", "row"}
 )
-PROSE_CONTAINERS = frozenset({"p", "ab", "note", "quote", "item", "cell", "postscript", "div", "body", "front"})
+PROSE_CONTAINERS = frozenset({"p", "ab", "note", "quote", "item", "cell", "postscript", "div", "body", "front", "back"})
 
 
 def hard_line_break(lb: etree._Element, mode: Mode) -> bool:

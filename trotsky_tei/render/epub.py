@@ -120,8 +120,9 @@ def chapter(trees: LetterTrees, info: LetterInfo, mode: str, book_lang: str, reg
             view.set("lang", lang)
     view.tail = None
     keep: set[etree._Element] = set()
+    local = trees.ctx.refs.local if trees.ctx.refs is not None else {}
     for node, entity_id in trees.ctx.register_links:
-        entity = registry.get(entity_id)
+        entity = registry.get(entity_id) or local.get(entity_id)  # the edition's registry, or the letter's own list
         if entity is not None:
             node.set("href", register_href(entity))
             keep.add(node)
@@ -135,11 +136,16 @@ def chapter(trees: LetterTrees, info: LetterInfo, mode: str, book_lang: str, reg
         for a in root.iter("a"):
             if a.get("class") == "noteref":
                 a.set(f"{{{EPUB_NS}}}type", "noteref")
+    # the notes in the order of their first marker: the text's, then those of the notes (a note inside a note)
+    pending = [view]
+    while pending:
+        for a in pending.pop(0).iter("a"):
             href = a.get("href", "")
-            if root is view and href.startswith("#") and href[1:] in note_items:
+            if a.get("class") == "noteref" and href.startswith("#") and href[1:] in note_items:
                 if href[1:] not in numbers:
                     targets.append(href[1:])
-                numbers.setdefault(href[1:], "".join(a.itertext()).strip())
+                    pending.append(note_items[href[1:]])
+                numbers.setdefault(href[1:], "".join(str(t) for t in a.itertext()).strip())
     asides: list[etree._Element] = []
     for target in targets:
         li = note_items[target]

@@ -94,7 +94,7 @@ HTML_TABLE: dict[str, Handler] = {
     # blocks
     "p": H("block", "p"),
     "ab": H("block", "p", "ab"),
-    **{n: H("block", "div", n) for n in ("div", "div1", "div2", "div3", "opener", "closer", "postscript", "lg", "floatingText", "epigraph", "argument", "trailer", "titlePage", "front", "body", "figure", "listBibl")},
+    **{n: H("block", "div", n) for n in ("div", "div1", "div2", "div3", "opener", "closer", "postscript", "lg", "floatingText", "epigraph", "argument", "trailer", "titlePage", "front", "body", "back", "figure", "listBibl")},
     **{n: H("block", "p", n) for n in ("dateline", "salute", "signed", "byline", "docAuthor", "docDate", "docImprint", "titlePart", "docTitle")},
     "address": H("block", "p", "address"),
     "addrLine": H("inline", "span", "addrLine", after=""),
@@ -151,6 +151,17 @@ HTML_TABLE_DIPLOMATIC: dict[str, Handler] = {
     "del": H("inline", "del", "del"),
     "add": H("inline", "ins", "add"),
 }
+
+
+LINES = frozenset({"l", "addrLine"})
+
+
+def _next_element(el: etree._Element) -> etree._Element | None:
+    """The next sibling that is an element (comments and processing instructions passed over)."""
+    nxt = el.getnext()
+    while nxt is not None and not isinstance(nxt.tag, str):
+        nxt = nxt.getnext()
+    return nxt
 
 
 def _label_item_pairs(el: etree._Element) -> bool:
@@ -264,7 +275,10 @@ class HtmlWriter:
             attrs = handler.attrs(el, self.ctx) if handler.attrs else {}
         tag = handler.tag or "span"
         if tag == LINKED:
-            tag = "a" if attrs.get("href") else "span"
+            tag = "a" if attrs.get("href") and "a" not in self.tags else "span"  # a link inside a link is not HTML
+            if tag == "span":
+                attrs.pop("href", None)
+                entity_id = None
         elif tag == "hi":
             tag = _hi_tag(el)
         elif "href" in attrs:
@@ -290,6 +304,18 @@ class HtmlWriter:
             lang, _lost = html_lang(xml_lang)
             if lang:
                 attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
+        if tag == "h3" and self.tags[-1] == "tbody":  # a table's head is its caption (the first child of the table)
+            self._flush()
+            table = self.stack[-2]
+            caption = table[0] if len(table) and table[0].tag == "caption" else None
+            if caption is None:
+                caption = etree.Element("caption", {"class": "head"})
+                table.insert(0, caption)
+            elif len(caption) or caption.text:
+                etree.SubElement(caption, "br")  # a second head: a second line of the one caption
+            self._push(caption, "caption")
+            self.opened.append(True)
+            return
         if tag == "table":
             table = self._child("table", attrs)
             self._push(table, "table")
@@ -326,6 +352,8 @@ class HtmlWriter:
         self._pop()
         if closed == "tbody":  # a table is two elements deep
             self._pop()
+        if handler.cls in LINES and closed == "span" and _next_element(el) is not None:
+            self._child("br")  # address and verse lines, one to a line
 
     def text(self, s: str) -> None:
         s = fold_inner(s)

@@ -40,7 +40,7 @@ HARD_BREAK = "\n"  # inside a block's raw text; source white space is folded to 
 B = Handler
 TEXT_TABLE: dict[str, Handler] = {
     # blocks
-    **{n: B("block", "para") for n in ("p", "ab", "div", "div1", "div2", "div3", "list", "listBibl", "figure", "table", "postscript", "floatingText", "epigraph", "argument", "trailer", "docTitle", "titlePage", "front", "body")},
+    **{n: B("block", "para") for n in ("p", "ab", "div", "div1", "div2", "div3", "list", "listBibl", "figure", "table", "postscript", "floatingText", "epigraph", "argument", "trailer", "docTitle", "titlePage", "front", "body", "back")},
     **{n: B("block", "lines") for n in ("opener", "closer", "address", "lg")},
     **{n: B("block", "line") for n in ("dateline", "salute", "signed", "addrLine", "l", "byline", "row", "docAuthor", "docDate", "docImprint", "titlePart")},
     "head": B("block", "head"),
