@@ -108,7 +108,7 @@ EXPECTED = {
     "no-correspdesc.xml": "/TEI/teiHeader/profileDesc: <correspDesc> is missing",
     "no-profiledesc.xml": "expected <profileDesc>",
     "p-in-persname.xml": "<p> is not allowed inside <persName>",
-    "tei-state.xml": "unknown element <state>",
+    "tei-state.xml": "<state> is a TEI element that this schema leaves out",
     "text-in-body.xml": "text is not allowed directly inside <body>",
     "unknown-element.xml": "unknown element <wellness>",
     "unpaired-choice.xml": "/TEI/text/body/p",
@@ -152,7 +152,7 @@ def test_several_problems_give_one_diagnostic_each(tmp_path: Path) -> None:
     bad.write_text(text, encoding="utf-8")
     parsed = parse_file(bad)
     assert parsed.tree is not None
-    messages = [d.message for d in load_schema().validate(parsed.tree, str(bad))]
+    messages = [d.message.split(": not a TEI element")[0] for d in load_schema().validate(parsed.tree, str(bad))]
     assert messages == ["/TEI/text/body/p[1]/foo: unknown element <foo>", "/TEI/text/body/p[2]/bar: unknown element <bar>"]
 
 

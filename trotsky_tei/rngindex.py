@@ -8,8 +8,11 @@ number (a missing required child, two <body>s) are left to libxml2's messages.
 
 from __future__ import annotations
 
+import difflib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 
 from lxml import etree
 
@@ -299,7 +302,7 @@ class SchemaIndex:
         info = self.elements.get(name)
         line = line_of(el)
         if info is None:
-            out.append((where, line, f"{where}: unknown element <{_show(name)}>{_ns_note(name)}"))
+            out.append((where, line, f"{where}: {_unknown(name, self.elements)}"))
             return
         for attr in el.attrib:
             aname = _qn_attr(str(attr))
@@ -352,6 +355,27 @@ def _show_attr(name: QName) -> str:
     if name[0] == XML_NS:
         return f"@xml:{name[1]}"
     return f"@{name[1]}" if not name[0] else f"@{{{name[0]}}}{name[1]}"
+
+
+@functools.cache
+def tei_elements() -> frozenset[str]:
+    """The element names of TEI P5 (`data/tei-elements.txt`)."""
+    text = (resources.files("trotsky_tei") / "data" / "tei-elements.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def _unknown(name: QName, known: dict[QName, Summary]) -> str:
+    """What an element the schema does not have is: valid TEI that it leaves out, or a name TEI does not have (with
+    the nearest names, where one is near)."""
+    ns, local = name
+    if ns == TEI_NS and local in tei_elements():
+        return (f"<{local}> is a TEI element that this schema leaves out (valid TEI P5; for an edition's own encoding "
+                "give its schema, or tei_all, with --schema)")
+    if ns == TEI_NS:
+        near = difflib.get_close_matches(local, sorted({n for q, n in known if q == TEI_NS} | tei_elements()), n=3)
+        hint = f"; did you mean {' or '.join(f'<{n}>' for n in near)}?" if near else ""
+        return f"unknown element <{_show(name)}>: not a TEI element{hint}"
+    return f"unknown element <{_show(name)}>{_ns_note(name)}"
 
 
 def _ns_note(name: QName) -> str:

@@ -38,6 +38,18 @@ CHOICE_PAIRS: tuple[tuple[str, str, str], ...] = (
 READING_SIDE = {r: kind for r, _, kind in CHOICE_PAIRS}
 DIPLOMATIC_SIDE = {d: kind for _, d, kind in CHOICE_PAIRS}
 
+# how an apparatus entry introduces each kind of reading, in every format ("" : no word, the reading alone)
+READING_LABELS = {
+    "sic": "sic", "corr": "corr.", "orig": "orig.", "reg": "reg.", "abbr": "abbr.", "expan": "expan.", "del": "del.",
+    "rdg": "", "lem": "", "note": "note:", "witDetail": "wit. detail:",
+}
+
+
+def reading_label(label: str) -> str:
+    """The word shown before a reading: `READING_LABELS`, else the TEI name as written (an unusual `choice` child)."""
+    return READING_LABELS.get(label, label)
+
+
 # elements the walker itself handles (their mode logic is the same in every format)
 WALKER_ELEMENTS = frozenset({"choice", "app", "subst", "add", "del", "note", "lem", "rdg", "rdgGrp"})
 
@@ -181,8 +193,8 @@ class Reading:
 
     content: object
     text: str
-    label: str  # "sic", "orig", "abbr", "corr", "reg", "expan", "del", "rdg", "lem"
-    witnesses: tuple[str, ...] = ()
+    label: str  # "sic", "orig", "abbr", "corr", "reg", "expan", "del", "rdg", "lem", "note", "witDetail"
+    witnesses: tuple[str, ...] = ()  # the sigla of its witnesses (@wit), and of its sources (@source: whose conjecture)
 
 
 @dataclass
@@ -337,10 +349,12 @@ class Walker:
         return fold("".join(t for t in _texts_without_notes(el)))
 
     def _wits(self, el: etree._Element) -> tuple[str, ...]:
+        """The sigla of a reading's witnesses (`@wit`) and sources (`@source`, e.g. an editor's conjecture)."""
         out = []
-        for ptr in (el.get("wit") or "").split():
-            key = ptr.removeprefix("#")
-            out.append(self.sigla.get(key, key))
+        for attr in ("wit", "source"):
+            for ptr in (el.get(attr) or "").split():
+                key = ptr.removeprefix("#")
+                out.append(self.sigla.get(key, key))
         return tuple(out)
 
     def _reading(self, el: etree._Element, label: str) -> Reading:
@@ -424,7 +438,7 @@ class Walker:
         for c in kids:
             if local_name(c) not in ("lem", "rdg", "rdgGrp") and c is not lem:
                 readings.append(self._reading(c, local_name(c)))  # e.g. a note inside app: kept in the entry
-        entry = self._new_entry("variant", self._plain(lem) if lem is not None else "", readings, el, self._wits(lem) if lem is not None else ())
+        entry = self._new_entry("variant", _lemma_text(lem) if lem is not None else "", readings, el, self._wits(lem) if lem is not None else ())
         if lem is not None:
             self.emit(lem, self._shown("lem"), entry.id)
         else:
@@ -439,6 +453,32 @@ class Walker:
 
     def _v_rdgGrp(self, el: etree._Element) -> None:
         self.children(el)
+
+
+def _lemma_text(el: etree._Element) -> str:
+    """A lemma's text as the reading text shows it: an `app` inside it gives only its own lemma (not its readings),
+    and notes are left out."""
+    out: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            name = local_name(child) if isinstance(child.tag, str) else ""
+            if name == "app":
+                kids = [c for c in child if isinstance(c.tag, str)]
+                inner = next((c for c in kids if local_name(c) == "lem"), None)
+                if inner is None:
+                    inner = next((c for c in kids if local_name(c) == "rdg"), None)
+                if inner is not None:
+                    walk(inner)
+            elif name and name != "note":
+                walk(child)
+            if child.tail:
+                out.append(child.tail)
+
+    walk(el)
+    return fold("".join(out))
 
 
 def _texts_without_notes(el: etree._Element) -> list[str]:

@@ -29,6 +29,7 @@ from .core import (
     gap_text,
     hard_line_break,
     page_label,
+    reading_label,
     source_texts,
     text_elements,
     text_lang,
@@ -540,7 +541,6 @@ def notes_element(notes: list[Note], ctx: RenderContext) -> etree._Element:
     return ol
 
 
-LABELS = {"sic": "sic", "corr": "corr.", "orig": "orig.", "reg": "reg.", "abbr": "abbr.", "expan": "expan.", "del": "del.", "rdg": ""}
 
 
 def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext) -> etree._Element:
@@ -557,7 +557,7 @@ def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext) -> etre
         for i, r in enumerate(entry.readings):
             if i:
                 _tail(li, "; ")
-            label = LABELS.get(r.label, r.label)
+            label = reading_label(r.label)
             if label:
                 etree.SubElement(li, "i", {"class": "app-label"}).text = label
                 _tail(li, " ")

@@ -40,6 +40,7 @@ from .core import (
     fold_inner,
     hard_line_break,
     page_label,
+    reading_label,
     source_texts,
     text_elements,
     text_lang,
@@ -327,14 +328,13 @@ def _flat_text(node: Node) -> str:
     return "".join(parts)
 
 
-LABELS = {"sic": "sic", "corr": "corr.", "orig": "orig.", "reg": "reg.", "abbr": "abbr.", "expan": "expan.", "del": "del.", "rdg": ""}
 
 
 def _entry(entry: ApparatusEntry) -> dict[str, Any]:
     readings = []
     for r in entry.readings:
         content = r.content if isinstance(r.content, list) and r.text else []
-        readings.append({"l": LABELS.get(r.label, r.label), "c": bounded(content), "w": list(r.witnesses)})
+        readings.append({"l": reading_label(r.label), "c": bounded(content), "w": list(r.witnesses)})
     return {"n": entry.number, "lemma": entry.lemma, "w": list(entry.lemma_witnesses), "r": readings}
 
 

@@ -13,7 +13,7 @@ from lxml import etree
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
 from ..model import Letter
-from ..xmlfile import atomic_write
+from ..xmlfile import atomic_write, local_name
 from .core import (
     ApparatusEntry,
     Handler,
@@ -25,6 +25,7 @@ from .core import (
     gap_text,
     hard_line_break,
     page_label,
+    reading_label,
     source_texts,
     text_elements,
     witness_sigla,
@@ -120,6 +121,8 @@ class TextWriter:
             return
         if handler.before:
             self.buf.append(handler.before)
+        if handler.kind == "inline" and local_name(el) == "cell" and _previous_element(el) is not None:
+            self.buf.append(" | ")  # a table's cells, apart on their row
 
     def close(self, el: etree._Element, handler: Handler) -> None:
         if handler.kind in ("lb", "pb"):
@@ -214,16 +217,13 @@ def inline_text(blocks: Sequence[Block]) -> str:
     return " ".join(" ".join(_lines(raw)) for _, raw in blocks)
 
 
-APP_LABELS = {
-    "sic": "sic",
-    "corr": "corr.",
-    "orig": "orig.",
-    "reg": "reg.",
-    "abbr": "abbr.",
-    "expan": "expan.",
-    "del": "del.",
-    "rdg": "",
-}
+
+
+def _previous_element(el: etree._Element) -> etree._Element | None:
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):
+        prev = prev.getprevious()
+    return prev
 
 
 def apparatus_line(entry: ApparatusEntry) -> str:
@@ -234,7 +234,7 @@ def apparatus_line(entry: ApparatusEntry) -> str:
     parts = []
     for r in entry.readings:
         content = inline_text(r.content) if isinstance(r.content, list) else r.text
-        label = APP_LABELS.get(r.label, r.label)
+        label = reading_label(r.label)
         bits = [b for b in (label, content or "om.", " ".join(r.witnesses)) if b]
         parts.append(" ".join(bits))
     return f"{lemma}] " + "; ".join(parts)

@@ -13,8 +13,9 @@ from ..xmlfile import TEI_NS, local_name
 from . import RuleContext, rule
 
 DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
-# elements whose @from/@to are not dates (pages, folios, spans of text)
-NOT_DATABLE_FROM_TO = frozenset({"locus", "locusGrp", "citedRange", "biblScope", "span", "spanGrp", "fs", "f"})
+# elements whose @from/@to are not dates (pages, folios, spans of text, pointers: a graph's arc, an apparatus entry
+# placed by the double end-point method)
+NOT_DATABLE_FROM_TO = frozenset({"locus", "locusGrp", "citedRange", "biblScope", "span", "spanGrp", "fs", "f", "arc", "app"})
 
 _TZ = r"(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?"
 _YEAR = r"(?P<y>-?(?:[1-9]\d{4,}|\d{4}))"
