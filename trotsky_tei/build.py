@@ -27,7 +27,7 @@ from .render.site import Site, Templates, claim_output_dir, stored_articles
 from .store import Store
 
 if TYPE_CHECKING:
-    from .letter_pass import LetterOutcome, PassResult
+    from .letter_pass import CheckOptions, LetterOutcome, PassResult
 
 BUILD_MARKER = ".trotsky-tei-build"
 CACHE = ".trotsky-tei-cache"  # the store of the last build: every letter's results and parts, every output's key
@@ -110,7 +110,7 @@ def pdf_name(data: EditionData) -> str:
 def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
     mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
-    executor: str | None = None, pdf: PdfOptions | None | bool = True,
+    executor: str | None = None, pdf: PdfOptions | None | bool = True, check: CheckOptions | None = None,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
@@ -120,7 +120,8 @@ def build(
     output whose inputs did not change is not written again; the result is the same bytes as a full build.
     `licence` is the CMIF file's Creative Commons licence when the edition states none. The PDF book (`pdf`: its
     options, True for the defaults, None or False for no book) is typeset where Typst is installed (trotsky-tei[pdf]);
-    without it the summary says what to install.
+    without it the summary says what to install. `check`: the schema and the codes validation reports (as
+    `validate --schema/--no-schema/--select/--ignore`).
     """
     from .letter_pass import CheckOptions, CorpusPass, PassOptions
     from .parallel import make_executor
@@ -139,7 +140,7 @@ def build(
             wanted = pdf is not None and pdf is not False
             pdf_options = pdf if isinstance(pdf, PdfOptions) else PdfOptions()
             with_pdf = wanted and pdf_available()
-            options = PassOptions(consumers=PDF_CONSUMERS if with_pdf else CONSUMERS, check=CheckOptions(), site_mode=mode,
+            options = PassOptions(consumers=PDF_CONSUMERS if with_pdf else CONSUMERS, check=check or CheckOptions(), site_mode=mode,
                                   pdf_mode=pdf_options.mode)
             the_pass = CorpusPass([str(corpus_path)], options, store=store, executor=make_executor(jobs, executor))
             passed = the_pass.run(lambda done, total: progress.update(task, completed=done, total=total))
@@ -153,6 +154,7 @@ def build(
 
             diags = _validation_diagnostics(passed)
             result.diagnostics.extend(diags)
+            result.diagnostics.extend(d for d in data.diagnostics if d.code == "TT724")  # the edition, from the letters
             files = len(passed.files)
             result.steps.append(Step("validate", _status(diags), f"{count(files, 'file')}: {_count(diags)}"))
             result.steps.append(_link_step(passed))
@@ -217,9 +219,14 @@ def build(
                 *(d for o in _in_order(passed, data) for d in o.meta.diagnostics_of("cmif")),
                 *file_diagnostics(data.edition, cmif_options),
             })
-            if refused(cmif_diags):  # no licence to state: no file, and none of an earlier build left behind
+            no_licence = refused(cmif_diags)
+            cmif_diags = [d for d in cmif_diags if options.check.wants(d.code)]  # --select/--ignore: every code
+            if no_licence:  # no licence to state: no file, and none of an earlier build left behind
                 (out_path / "cmif.xml").unlink(missing_ok=True)
-                result.steps.append(Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(cmif_diags)}"))
+                if options.check.wants("TT721"):
+                    result.steps.append(Step("cmif", "errors", f"not written: no Creative Commons licence (TT721), {_count(cmif_diags)}"))
+                else:
+                    result.steps.append(Step("cmif", "skipped", f"not written: no Creative Commons licence (TT721 ignored), {_count(cmif_diags)}"))
             else:
                 records = [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None]
                 cmif_key = key_of(data.edition, cmif_options, [o.meta.value_key("cmif") for o in _in_order(passed, data)])

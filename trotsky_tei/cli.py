@@ -31,7 +31,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--schema", "schema_path", metavar="FILE", help="RELAX NG schema (.rng or .rnc) instead of the bundled letter schema.")
+@click.option("--schema", "schema_path", metavar="FILE", help="RELAX NG schema (.rng or .rnc) instead of the bundled letter schema; tei_all: all of TEI P5 (bundled).")
 @click.option("--no-schema", is_flag=True, help="Skip the schema; run the editorial rules only.")
 @click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry for each file).")
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these codes or prefixes (TT2, TT301,TT302); repeatable.")
@@ -354,10 +354,15 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 @click.option("--paper", type=click.Choice(["a5", "a4", "letter"]), default="a5", show_default=True, help="The PDF book's page size.")
 @click.option("--font-size", type=click.FloatRange(6, 24), default=10.0, show_default=True, metavar="PT", help="The PDF book's body text size in points.")
 @click.option("--no-pdf", is_flag=True, help="Leave the PDF book out (typesetting it is the slowest step; a PDF of an earlier build is removed).")
+@click.option("--schema", "schema_path", metavar="FILE", help="Validate against this RELAX NG schema (.rng or .rnc) instead of the letter schema; tei_all: all of TEI P5 (bundled).")
+@click.option("--no-schema", is_flag=True, help="Skip the schema; run the editorial rules only.")
+@click.option("--select", multiple=True, metavar="CODES", help="Report only these validation codes or prefixes (as validate --select); repeatable.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these validation codes or prefixes (as validate --ignore); repeatable.")
 @click.pass_context
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
     no_cache: bool, licence: str | None, executor: str | None, paper: str, font_size: float, no_pdf: bool,
+    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...],
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub, DIR/<title>.pdf and DIR/cmif.xml.
 
@@ -369,8 +374,10 @@ def build_cmd(
     from .build import build, summary_table
     from .console import make_console
     from .errors import UsageError
+    from .letter_pass import CheckOptions
     from .render.cmif import cc_licence
     from .render.pdf import PdfOptions
+    from .validate import parse_codes
 
     if licence is not None and cc_licence(licence) is None:
         raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
@@ -379,6 +386,7 @@ def build_cmd(
     result = build(
         corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache,
         licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size),
+        check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
     )
     _print_render_diagnostics(console, list(result.diagnostics))
     console.print(summary_table(result))

@@ -135,7 +135,11 @@ class Run:
 
 
 def compile_schema(path: str | None) -> Any:
-    """The compiled schema (bundled when `path` is None); SchemaError (exit 2) when it cannot be used."""
+    """The compiled schema (bundled when `path` is None; `tei_all`: all of TEI P5, bundled too); SchemaError (exit 2)
+    when it cannot be used."""
+    from .relaxng import schema_file
+
+    path = schema_file(path)
     if path is not None and not Path(path).is_file():
         raise SchemaError(f"schema file not found: {path}")
     try:
@@ -475,7 +479,10 @@ class CorpusPass:
             )
         run = Run(self.options, registries, edition, self.options.check.today or _dt.date.today().isoformat())
         if "validate" in self.options.consumers and self.options.check.schema_path:
-            run.schema_digest = hashlib.sha256(read_bytes(self.options.check.schema_path)[0] or b"").hexdigest()
+            from .relaxng import schema_file
+
+            shown = schema_file(self.options.check.schema_path) or ""
+            run.schema_digest = hashlib.sha256(read_bytes(shown)[0] or b"").hexdigest()
         outcomes = self._letters(run, files, [self._real[f] for f in files], folders, main_docs, progress, on_outcome)
         result = PassResult(files, outcomes, {f: [] for f in files}, lead, run, main_registry=self.main_registry, root=self.edition_root)
         result.processed = sum(1 for o in outcomes if not o.cached)

@@ -161,4 +161,5 @@ class Edition:
     identifier: str = ""
     about_path: str = ""  # the file whose text/body is the about page
     url: str = ""  # publicationStmt/idno type="URL": the web edition's base URL (http or https), "" when none
+    from_letters: bool = False  # no edition file: what the letters' headers agree on is taken (render.collect)
     about_html: str = ""  # the edition file's text/body as simple HTML for the about page (every text escaped)

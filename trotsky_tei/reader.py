@@ -280,10 +280,10 @@ def read_edition(corpus_root: str | os.PathLike[str] | None) -> Edition:
 def read_edition_file(corpus_root: str | os.PathLike[str] | None) -> tuple[Edition, Parsed | None]:
     """`read_edition`, and the parsed edition file (None where there is none), so that checking it needs no new read."""
     if corpus_root is None:
-        return Edition(title="TEI letters"), None
+        return Edition(title="TEI letters", from_letters=True), None
     path = Path(corpus_root) / EDITION_FILE
     if not path.is_file():
-        return Edition(title=Path(corpus_root).resolve().name or "TEI letters"), None
+        return Edition(title=Path(corpus_root).resolve().name or "TEI letters", from_letters=True), None
     parsed = parse_file(path)
     if parsed.tree is None:
         return Edition(title=Path(corpus_root).resolve().name or "TEI letters"), parsed

@@ -53,6 +53,17 @@ def bundled_schema_path() -> Path:
     return Path(str(resources.files("trotsky_tei.schema") / "letter.rng"))
 
 
+BUNDLED_NAMES = {"tei_all": "tei_all.rng"}  # --schema NAME: a schema shipped with the toolkit
+
+
+def schema_file(given: str | None) -> str | None:
+    """The schema file `--schema` names: a path, or `tei_all` (all of TEI P5, bundled) where no such file exists."""
+    if given is None or Path(given).exists():
+        return given
+    bundled = BUNDLED_NAMES.get(given.removesuffix(".rng"))
+    return str(resources.files("trotsky_tei.schema") / bundled) if bundled else given
+
+
 def load_schema(path: str | os.PathLike[str] | None = None) -> LetterSchema:
     """Compile the bundled schema (cached per process) or the `.rng`/`.rnc` at `path`; SchemaError if unusable."""
     global _DEFAULT

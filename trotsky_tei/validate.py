@@ -61,6 +61,7 @@ OTHER_COMMANDS_CHECKS: tuple[Check, ...] = (
     Check("TT721", "cmif-licence", "No Creative Commons licence for the CMIF file from the options or the edition (CMIF requires one).", "cmif", ("edition",)),
     Check("TT722", "cmif-no-editor", "Warning: the edition names no editor for the CMIF file.", "cmif", ("edition",)),
     Check("TT723", "cmif-invalid-date", "Warning: a correspAction date attribute that is not a valid W3C date; left out of the CMIF file.", "cmif", ("letter",)),
+    Check("TT724", "edition-from-letters", "Info: no edition.xml: the edition's title, publisher and licence are what its letters' headers agree on (said which).", "export", ("letter",)),
     Check("TT801", "unresolved-correspondent", "A correspondent (correspAction name) that does not resolve to a registry entry.", "link", ("letter",)),
     Check("TT802", "broken-registry-pointer", "A name whose pointer leads into a registry file, but there is no such entry there.", "link", ("letter",)),
     Check("TT803", "ambiguous-name", "A name without @ref that several registry entries fit (listed, never guessed).", "link", ("letter",)),
@@ -190,7 +191,9 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     from .parallel import make_executor
 
     options = options or ValidateOptions()
-    if options.schema_path is not None and not Path(options.schema_path).is_file():
+    from .relaxng import schema_file
+
+    if options.schema_path is not None and not Path(schema_file(options.schema_path) or "").is_file():
         raise SchemaError(f"schema file not found: {options.schema_path}")
     pass_options = PassOptions(consumers=("validate",), check=options.check())
     store = open_cache(paths, options) if options.cache else None

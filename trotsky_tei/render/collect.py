@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from ..callnumbers import structured_call_numbers
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Severity
 from ..model import Edition, Entity, Letter, Mention
 from ..reader import text_of
 from ..refs import References
@@ -80,6 +80,11 @@ class LetterInfo:
     credited: tuple[Entity, ...] = ()  # registry entries the credits point to (translator, transcriber, editor…)
     rights: str = ""  # publicationStmt/availability text, as the file says
     place_received: tuple[str, Entity | None] | None = None  # where the letter was received (name as written, entry)
+    # what an edition without an edition file takes from its letters' headers (`edition_from_letters`)
+    series: str = ""  # titleStmt/title[@level='s']: the series, the edition the letter belongs to
+    publisher: str = ""  # publicationStmt/publisher (or authority)
+    licence: tuple[str, str] = ("", "")  # publicationStmt/availability/licence: (@target, its text)
+    editors: tuple[str, ...] = ()  # titleStmt/editor: each name it gives
 
     @property
     def lang(self) -> str:
@@ -218,7 +223,29 @@ def letter_info(tree: etree._ElementTree, letter: Letter, registry: Registry, re
         place_received=(
             (letter.place_received.name, refs.entity(letter.place_received.ref)) if letter.place_received is not None else None
         ),
+        **_edition_facts(tree.getroot()),  # type: ignore[arg-type]
     )
+
+
+def _edition_facts(root: etree._Element) -> dict[str, str | tuple[str, ...]]:
+    fd = root.find("tei:teiHeader/tei:fileDesc", NS)
+    if fd is None:
+        return {}
+    series = fd.find("tei:titleStmt/tei:title[@level='s']", NS)
+    publisher = fd.find("tei:publicationStmt/tei:publisher", NS)
+    if publisher is None:
+        publisher = fd.find("tei:publicationStmt/tei:authority", NS)
+    licence = fd.find("tei:publicationStmt/tei:availability/tei:licence", NS)
+    editors: list[str] = []
+    for ed in fd.iterfind("tei:titleStmt/tei:editor", NS):
+        names = [text_of(n) for n in ed if isinstance(n.tag, str) and n.tag.rpartition("}")[2] in ("name", "persName", "orgName")]
+        editors.extend(n for n in (names or [text_of(ed)]) if n)
+    return {
+        "editors": tuple(editors),
+        "series": text_of(series),
+        "publisher": text_of(publisher),
+        "licence": ((licence.get("target") or "").strip(), text_of(licence)) if licence is not None else ("", ""),
+    }
 
 
 def with_slugs(infos: Iterable[LetterInfo]) -> list[LetterInfo]:
@@ -256,7 +283,48 @@ def edition_data(result: PassResult) -> EditionData:
             infos.append(info)
     run = result.run
     registry = with_letter_entries(run.registries.get(result.main_registry) or run.registries[""], infos)
-    return EditionData(edition=run.edition, registry=registry, letters=with_slugs(infos), diagnostics=diags, root=result.root)
+    edition = run.edition
+    if edition.from_letters and infos:
+        edition, note = edition_from_letters(edition, infos)
+        if note is not None:
+            diags.append(note)
+    return EditionData(edition=edition, registry=registry, letters=with_slugs(infos), diagnostics=diags, root=result.root)
+
+
+def edition_from_letters(edition: Edition, infos: list[LetterInfo]) -> tuple[Edition, Diagnostic | None]:
+    """An edition without an edition file, described by what its letters' headers agree on: the series title of
+    more than half of them (else the folder's name), the publisher of more than half, and a licence only where
+    every letter states the same one (the CMIF file's licence must hold for all its records). Says what it took."""
+
+    def most(values: list[str]) -> str:
+        counts: dict[str, int] = {}
+        for v in values:
+            if v:
+                counts[v] = counts.get(v, 0) + 1
+        best = max(counts.items(), key=lambda kv: (kv[1], kv[0]), default=("", 0))
+        return best[0] if best[1] * 2 > len(values) else ""
+
+    title, publisher = most([i.series for i in infos]), most([i.publisher for i in infos])
+    targets = {i.licence[0] for i in infos}
+    target = next(iter(targets)) if len(targets) == 1 else ""
+    texts = {i.licence[1] for i in infos}
+    licence = (target, next(iter(texts)) if len(texts) == 1 else "") if target else ("", "")
+    editors = tuple(n for n in dict.fromkeys(n for i in infos for n in i.editors)
+                    if sum(n in i.editors for i in infos) * 2 > len(infos))
+    folders = {Path(i.letter.path).resolve().parent.name for i in infos}
+    fallback = next(iter(folders)) if len(folders) == 1 and edition.title == "TEI letters" else edition.title
+    derived = replace(edition, title=title or fallback, publisher=publisher or edition.publisher,
+                      licence=licence[1], licence_url=licence[0], editors=editors or edition.editors)
+    taken = [f"title '{title}'" if title else f"title '{fallback}' (the letters share no series title)"]
+    if editors:
+        taken.append(f"editors {', '.join(editors)}")
+    if publisher:
+        taken.append(f"publisher '{publisher}'")
+    taken.append(f"licence {licence[0] or licence[1]!r}" if any(licence) else
+                 "no licence (the letters state none, or not the same one)")
+    message = ("no edition.xml: the edition is described by its letters' headers: " + ", ".join(taken)
+               + "; add an edition.xml to say otherwise (docs/existing-edition.md)")
+    return derived, Diagnostic(infos[0].letter.path, 0, 0, Severity.INFO, "TT724", "edition-from-letters", message)
 
 
 def with_letter_entries(registry: Registry, infos: Iterable[LetterInfo]) -> Registry:

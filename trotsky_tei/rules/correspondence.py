@@ -45,7 +45,8 @@ def missing_received_action(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule("TT403", "unregistered-correspondent")
 def unregistered_correspondent(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A sender or addressee without a @ref, or whose @ref names no registry entry."""
+    """A sender or addressee without a @ref, or whose @ref names no registry entry (nor an entry of the letter's own
+    `listPerson`/`listOrg` in its back)."""
     for kind in ("sent", "received"):
         for action in _actions(ctx, kind)[1]:
             people = [el for el in action if local_name(el) in PEOPLE_TAGS]
@@ -64,6 +65,8 @@ def _check_person(ctx: RuleContext, kind: str, el: etree._Element) -> Iterator[D
     results = [resolve(ctx, token, el) for token in ref.split()]
     if any(r.status == REGISTRY or (r.status == EXTERNAL and r.entity is not None) for r in results):
         return
+    if any(t.startswith("#") and t[1:] in ctx.refs.local for t in ref.split()):
+        return  # an entry of the letter's own list (its back's listPerson): the letter's registry
     if all(r.status in (UNRESOLVED, UNDECLARED) for r in results):
         return  # already reported by TT202 / TT203
     hint = "" if ctx.registry.files else " (no registry found: use --registry DIR)"
