@@ -89,15 +89,16 @@ def test_real_letters_keep_their_text_in_every_export(tmp_path: Path, edition: s
 
 @pytest.mark.skipif(not (SHARED_LETTERS / "schnitzler-briefe").is_dir(), reason="../shared/data/letters/schnitzler-briefe is absent")
 def test_letter_lists_reach_the_registers(tmp_path: Path) -> None:
-    """The Schnitzler letters list the people and places they name in their `back`: those entries are the letters'
-    registry, so the names resolve and the register pages show every entry the letters name."""
+    """The Schnitzler letters list the people, places, works and events they name in their `back`: those entries
+    are the letters' registry, so the names resolve and the register pages show every entry the letters name."""
     src = SHARED_LETTERS / "schnitzler-briefe"
     data = collect([str(src)])
     named = {e.id for i in data.letters for e in i.mentioned} | {e.id for i in data.letters for _n, e in i.senders if e}
     assert len(named) > 50
     export_html([str(src)], tmp_path / "site")
-    pages = "".join((tmp_path / "site" / f"{p}.html").read_text(encoding="utf-8") for p in ("persons", "places", "orgs"))
+    pages = "".join((tmp_path / "site" / f"{p}.html").read_text(encoding="utf-8") for p in ("persons", "places", "orgs", "works", "events"))
     missing = [i for i in named if f'id="{i}"' not in pages]
     assert missing == []
     letter = next(i for i in data.letters if i.letter.path.endswith("L00774.xml"))
     assert [e.id if e else None for _n, e in letter.recipients] == ["pmb10815"]  # Hermann Bahr, from the letter's own list
+    assert "Freiwild" in (tmp_path / "site" / "works.html").read_text(encoding="utf-8")  # the work it names (listBibl)

@@ -233,7 +233,8 @@ class Registry:
         return matcher
 
 
-LIST_KINDS = {"listPerson": ("person", "person"), "listPlace": ("place", "place"), "listOrg": ("org", "org")}
+LIST_KINDS = {"listPerson": ("person", "person"), "listPlace": ("place", "place"), "listOrg": ("org", "org"),
+              "listBibl": ("work", "bibl"), "listEvent": ("event", "event")}
 
 
 def letter_entries(root: etree._Element, path: str) -> dict[str, Entity]:
@@ -249,10 +250,27 @@ def letter_entries(root: etree._Element, path: str) -> dict[str, Entity]:
                 continue
             kind, item = LIST_KINDS[lst.tag.rpartition("}")[2]]
             for el in lst.iterfind(f"tei:{item}", NS):
-                ent = replace(_entity(el, kind, path), local=True)
+                made = _entity(el, kind, path) if kind in ("person", "place", "org") else _work_or_event(el, kind, path)
+                ent = replace(made, local=True)
                 if ent.id and ent.id not in out:
                     out[ent.id] = ent
     return out
+
+
+def _work_or_event(el: etree._Element, kind: str, path: str) -> Entity:
+    """A work (`bibl`: its titles, the main one first; its authors as the note) or an event (`event`: its names)."""
+    if kind == "work":
+        titles = list(el.iterfind("tei:title[@type='main']", NS)) + list(el.iterfind("tei:title", NS))
+        names = tuple(dict.fromkeys(t for t in (text_of(x) for x in titles) if t))
+        note = "; ".join(t for t in (text_of(a) for a in el.iterfind("tei:author", NS)) if t)
+    else:
+        names = tuple(t for t in (text_of(x) for x in el.iterfind("tei:eventName", NS)) if t) or tuple(
+            t for t in (text_of(x) for x in el.iterfind("tei:label", NS)) if t) or ((text_of(el),) if text_of(el) else ())
+        note = ""
+    idnos = tuple((i.get("type", ""), (i.text or "").strip()) for i in el.iterfind("tei:idno", NS))
+    date = el.find("tei:date", NS)
+    return Entity(id=el.get(XML_ID, ""), kind=kind, names=names, idnos=idnos, note=note, path=path, line=line_of(el),
+                  birth=(date.get("when") or text_of(date) or None) if date is not None and kind == "work" else None)
 
 
 def _entity(el: etree._Element, kind: str, path: str) -> Entity:

@@ -32,6 +32,15 @@ AUTHORITY_URLS: dict[str, tuple[str, str]] = {
 }
 
 REGISTER_KINDS = (("person", "persons", "People"), ("place", "places", "Places"), ("org", "orgs", "Organisations"))
+# registers an edition has only where it has such entries (its letters' own lists of works and events)
+EXTRA_REGISTER_KINDS = (("work", "works", "Works"), ("event", "events", "Events"))
+REGISTER_PAGES = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs", "work": "works", "event": "events"}
+
+
+def register_kinds(registry: Registry) -> tuple[tuple[str, str, str], ...]:
+    """The registers of an edition: people, places and organisations always, works and events where it has some."""
+    extra = tuple(k for k in EXTRA_REGISTER_KINDS if any(e.kind == k[0] for e in registry.entries.values()))
+    return REGISTER_KINDS + extra
 ROLES = ("sent", "received", "mentioned", "credited")
 # how a register entry introduces its letters in each role (a place "sends" the letters written at it)
 ROLE_WORDS = {"sent": "Letters from", "received": "Letters to", "mentioned": "Mentioned in", "credited": "Credited in"}

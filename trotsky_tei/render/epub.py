@@ -29,12 +29,13 @@ from ..registry import Registry
 from ..xmlfile import umask
 from .collect import (
     PLACE_SENT_WORDS,
-    REGISTER_KINDS,
+    REGISTER_PAGES,
     ROLE_WORDS,
     ROLES,
     EditionData,
     LetterInfo,
     authority_links,
+    register_kinds,
     safe_url,
 )
 from .core import esc
@@ -100,7 +101,7 @@ def _xhtml(*elements: etree._Element) -> str:
 
 def register_href(ent: Entity) -> str:
     """The book's page and anchor of a register entry."""
-    page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(ent.kind, "persons")
+    page = REGISTER_PAGES.get(ent.kind, "persons")
     return f"{page}.xhtml#{ent.id}"
 
 
@@ -477,7 +478,7 @@ def _frame(book: Book, names: dict[str, LetterInfo]) -> None:
     for name in names:  # the spine and contents in date order
         book.spine.append(name)
         book.toc.append((name, ""))
-    for kind, page, heading in REGISTER_KINDS:
+    for kind, page, heading in register_kinds(book.data.registry):
         book.register(kind, page, heading)
     book.colophon()
     book.files["style.css"] = (resources.files("trotsky_tei") / "templates" / "epub.css").read_text(encoding="utf-8")

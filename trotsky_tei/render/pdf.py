@@ -28,7 +28,7 @@ from lxml import etree
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError, Severity, UsageError
 from ..xmlfile import atomic_write, local_name
-from .collect import REGISTER_KINDS, EditionData, LetterInfo, authority_links, natural_key, safe_url
+from .collect import EditionData, LetterInfo, authority_links, natural_key, register_kinds, safe_url
 from .core import (
     ApparatusEntry,
     Handler,
@@ -372,7 +372,7 @@ def book_frame(data: EditionData, options: PdfOptions) -> dict[str, Any]:
     """Everything of the book but the letters: edition metadata, registers, call-number concordance, settings."""
     ed = data.edition
     registers = []
-    for kind, _page, heading in REGISTER_KINDS:
+    for kind, _page, heading in register_kinds(data.registry):
         kinds = (kind, "repository") if kind == "org" else (kind,)
         entries = []
         for ent in sorted((e for k in kinds for e in data.registry.by_kind(k)), key=lambda e: (e.label.casefold(), e.id)):

@@ -16,12 +16,14 @@ from ..model import CallNumber, Entity
 from .collect import (
     PLACE_SENT_WORDS,
     REGISTER_KINDS,
+    REGISTER_PAGES,
     ROLE_WORDS,
     ROLES,
     EditionData,
     LetterInfo,
     authority_links,
     natural_key,
+    register_kinds,
 )
 from .core import esc, fold, link
 from .langtags import html_lang
@@ -40,7 +42,7 @@ SITE_MARKER = ".trotsky-tei-site"
 
 def entity_href(entity: Entity, root: str) -> str:
     """The register page and anchor of an entry, relative to a page at `root` ("" or "../")."""
-    page = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs"}.get(entity.kind, "persons")
+    page = REGISTER_PAGES.get(entity.kind, "persons")
     return f"{root}{page}.html#{entity.id}"
 
 
@@ -172,12 +174,19 @@ class Site:
 
     # shell
 
+    def nav_entries(self) -> tuple[tuple[str, str], ...]:
+        """The site's menu: NAV, with the registers of works and events after the organisations where there are some."""
+        extra = tuple((f"{page}.html", heading) for kind, page, heading in register_kinds(self.data.registry)
+                      if (kind, page, heading) not in REGISTER_KINDS)
+        at = [h for h, _l in NAV].index("concordance.html")
+        return NAV[:at] + extra + NAV[at:]
+
     def page(self, title: str, main: str, root: str, current: str = "", lang: str = "") -> str:
         ed = self.data.edition
         current_attr = ' aria-current="page"'
         nav_items = "".join(
             f'<li><a href="{root}{href}"{current_attr if href == current else ""}>{esc(label)}</a></li>'
-            for href, label in NAV
+            for href, label in self.nav_entries()
         )
         footer = [f"<p>{esc(ed.title)}"]
         if ed.editors:
@@ -336,7 +345,7 @@ class Site:
     def cross_pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
         """(relative path, page maker) for the pages that span letters (cheap; always rewritten), in a stable order."""
         yield "index.html", self.index_page
-        for kind, page, heading in REGISTER_KINDS:
+        for kind, page, heading in register_kinds(self.data.registry):
             yield f"{page}.html", (lambda k=kind, p=page, h=heading: self.register_page(k, p, h))  # type: ignore[misc]
         yield "concordance.html", self.concordance_page
         yield "about.html", self.about_page
