@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ def corpus(tmp_path: Path) -> Path:
 
 
 class Counts:
-    """Parses (lxml.etree.fromstring of a file's bytes) and reads (Path.read_bytes) per file of the corpus."""
+    """Parses (lxml.etree.fromstring of a file's bytes) and reads (a file opened: os.open, which the toolkit's one
+    reader uses, or Path.read_bytes) per file of the corpus."""
 
     def __init__(self, corpus: Path) -> None:
         self.files = {p.read_bytes(): str(p) for p in corpus.rglob("*.xml")}
@@ -47,8 +49,16 @@ def counts(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counts]:
             found.reads[str(self)] += 1
         return read(self)
 
+    real_open = os.open
+
+    def counting_open(path: object, flags: int, *args: object, **kw: object) -> int:
+        if str(path) in found.paths:
+            found.reads[str(path)] += 1
+        return real_open(path, flags, *args, **kw)  # type: ignore[arg-type]
+
     monkeypatch.setattr(etree, "fromstring", counting_parse)
     monkeypatch.setattr(Path, "read_bytes", counting_read)
+    monkeypatch.setattr(os, "open", counting_open)
     yield found
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -130,7 +132,13 @@ def build(
     corpus_path, out_path = Path(corpus), Path(out)
     if not corpus_path.is_dir():
         raise UsageError(f"{corpus_path} is not a folder (build takes the corpus folder, e.g. corpus/)")
+    corpus_real, out_real = corpus_path.resolve(), out_path.resolve()
+    if out_real == corpus_real or out_real in corpus_real.parents:
+        raise UsageError(f"{out_path} is the corpus folder or holds it: the edition would be read back as letters; "
+                         f"give a folder of its own, e.g. -o {corpus_path.resolve().parent / 'edition'}")
     claim_output_dir(out_path, BUILD_MARKER, force)
+    lock = _lock(out_path)  # one build at a time into one folder; held until this one ends
+    _remove_stale_temporaries(out_path)
     result = BuildResult(out_path)
     store = Store(out_path / CACHE / "build.sqlite", reset=not cache)
     try:
@@ -246,7 +254,33 @@ def build(
             result.outputs_up_to_date = pages[1] + texts[1] + chapters[1]
     finally:
         store.close()
+        lock.close()
     return result
+
+
+def _lock(out: Path) -> IO[bytes]:
+    """An exclusive lock on `out` (a lock file in its cache folder), or UsageError when another build holds it."""
+    (out / CACHE).mkdir(parents=True, exist_ok=True)
+    fh = open(out / CACHE / "lock", "ab")  # noqa: SIM115 - closed when the build ends
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system: no lock
+        return fh
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UsageError(f"another build is writing into {out} right now: wait for it to end, or build into another folder") from None
+    return fh
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Temporary files an interrupted build left (`.NAME.XXXXXXXX.tmp`, ours: the output writer's names)."""
+    for dirpath, _dirs, files in os.walk(out):
+        for name in files:
+            if name.startswith(".") and name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(dirpath, name))
 
 
 def _counts(outputs: Outputs, prefix: str) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 import sys
 from collections.abc import Iterable
@@ -393,6 +394,11 @@ def build_cmd(
     ctx.exit(result.exit_code)
 
 
+IO_ERROR = 3  # exit status of an I/O failure (disk full, permission denied, …), beside 0 clean, 1 problems, 2 usage
+# an output path that names no usable place (a file where a folder must be, a folder where a file must be): usage
+PATH_ERRORS = frozenset({errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ENOENT, errno.EEXIST})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a `TeiError` is shown as one line and becomes its exit code."""
     try:
@@ -410,10 +416,13 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:  # an output path that cannot be written, a disk that is full, …
-        where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"trotsky-tei: error:{where}: {exc.strerror or exc}", err=True)
-        return 2
+    except OSError as exc:  # a path that cannot be used (exit 2), or an I/O failure: a full disk, … (exit 3)
+        where = f" {exc.filename}:" if exc.filename else ""
+        if exc.errno in PATH_ERRORS:
+            click.echo(f"trotsky-tei: error:{where} {exc.strerror or exc}", err=True)
+            return 2
+        click.echo(f"trotsky-tei: error: I/O error:{where} {exc.strerror or exc}", err=True)
+        return IO_ERROR
     except Exception as exc:  # a bug of ours: one clear line, never a traceback (TROTSKY_TEI_DEBUG=1 shows it)
         if os.environ.get("TROTSKY_TEI_DEBUG"):
             raise

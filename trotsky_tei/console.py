@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import Diagnostic, Severity
+from .errors import Diagnostic, Severity, printable
 
 JSON_VERSION = 1
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -24,12 +24,12 @@ def make_console(*, stderr: bool = False) -> Console:
 def diagnostic_text(d: Diagnostic) -> Text:
     """One diagnostic, compiler-style, with the severity and code coloured."""
     t = Text()
-    t.append(f"{d.path}:{d.line}:{d.column}: ", style="bold")
+    t.append(f"{printable(d.path)}:{d.line}:{d.column}: ", style="bold")  # a file name may hold escape codes
     t.append(str(d.severity), style=SEVERITY_STYLE.get(d.severity, ""))
     t.append(" ")
     t.append(d.code, style="bold")
     t.append(f" {d.name}: ", style="dim")
-    t.append(d.message)
+    t.append(printable(d.message))
     return t
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -16,6 +17,25 @@ class Severity(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+MAX_MESSAGE = 600  # characters of a diagnostic's message: a quoted value of megabytes is cut, and says so
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal and one line: control characters (escape sequences, newlines) shown escaped."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(m.group(), f"\\x{ord(m.group()):02x}")
+                        if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def bounded(message: str) -> str:
+    """A message of at most MAX_MESSAGE characters (where more, what is left out is counted)."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters not shown)"
 
 
 @dataclass(frozen=True, order=True)
@@ -34,8 +54,14 @@ class Diagnostic:
     name: str
     message: str
 
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:
+            object.__setattr__(self, "message", bounded(self.message))
+
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code} {self.name}: {self.message}"
+        """One line, safe for a terminal (the path and message with control characters escaped)."""
+        return (f"{printable(self.path)}:{self.line}:{self.column}: {self.severity} {self.code} {self.name}: "
+                f"{printable(self.message)}")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -119,7 +119,7 @@ class Run:
             registry = self.registries[registry_key]
             consumers = set(self.options.consumers)
             found = self._keys[registry_key] = key_of(
-                code_hash(), self.options, registry.layout_key(), self.schema_digest,
+                code_hash(), self.options, registry.layout_key(), registry.roots, self.schema_digest,
                 self.edition if consumers & EDITION_CONSUMERS else None,
                 self.today if "validate" in consumers else "",
             )
@@ -477,6 +477,9 @@ class CorpusPass:
                 MainDoc(edition_parsed.path, document_kind(edition_parsed.tree), edition_parsed.tree, self.main_registry,
                         edition_parsed.digest),
             )
+        corpus_roots = self._roots()
+        for registry in registries.values():
+            registry.roots = corpus_roots  # pointers never open a file outside these (refs.PathCache.inside)
         run = Run(self.options, registries, edition, self.options.check.today or _dt.date.today().isoformat())
         if "validate" in self.options.consumers and self.options.check.schema_path:
             from .relaxng import schema_file
@@ -492,6 +495,16 @@ class CorpusPass:
             for d in duplicate_letter_ids([(o.path, o.meta.letter_id) for o in outcomes]):
                 result.corpus[d.path].append(d)
         return result
+
+    def _roots(self) -> tuple[str, ...]:
+        """The corpus folders of the run: each path's corpus root (a folder with registry/ or edition.xml), else the
+        folder given (a file's own folder): what a letter's pointers may lead into."""
+        out: set[str] = set()
+        for raw in self.paths:
+            found = find_corpus_root(raw)
+            base = found if found is not None else (Path(raw) if Path(raw).is_dir() else Path(raw).parent)
+            out.add(os.path.realpath(base))
+        return tuple(sorted(out))
 
     def _letters(
         self, run: Run, files: list[str], reals: list[str], folders: list[str], main_docs: dict[str, MainDoc],

@@ -64,12 +64,25 @@ def discover_files(paths: list[str] | tuple[str, ...]) -> tuple[list[tuple[str, 
     diags: list[Diagnostic] = []
     empty: list[str] = []
     seen: set[str] = set()
+    follow = os.environ.get("TROTSKY_TEI_FOLLOW_LINKS") == "1"
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             found = walk_xml(p)
             if not found:
                 empty.append(raw)
+            if not follow:
+                inside = os.path.realpath(p)
+                kept = []
+                for f in found:
+                    target = os.path.realpath(f)
+                    if os.path.islink(f) and os.path.commonpath([inside, target]) != inside and os.path.exists(target):
+                        message = (f"a symbolic link to a file outside {raw} ({target}): not followed "
+                                   "(TROTSKY_TEI_FOLLOW_LINKS=1 follows such links)")
+                        diags.append(Diagnostic(f, 0, 0, Severity.ERROR, "TT000", "unreadable", message))
+                    else:
+                        kept.append(f)
+                found = kept
         elif p.exists():
             found = [str(p)]
         else:

@@ -56,10 +56,12 @@ class Resolution:
 class PathCache:
     """File-system answers that are the same for every letter of a run (letters of one folder share their targets)."""
 
-    def __init__(self) -> None:
+    def __init__(self, roots: tuple[str, ...] = ()) -> None:
+        self.roots = roots  # the run's corpus folders (real paths)
         self._real: dict[tuple[str, str], str] = {}
         self._absolute: dict[tuple[str, str], str] = {}
         self._exists: dict[tuple[str, str], bool] = {}
+        self._roots: dict[str, str] = {}
 
     def real(self, folder: str, target: str) -> str:
         key = (folder, target)
@@ -75,6 +77,26 @@ class PathCache:
             found = self._absolute[key] = os.path.normpath(os.path.join(os.path.abspath(folder), target))
         return found
 
+    def root_of(self, folder: str) -> str:
+        """The real path of the corpus a file in `folder` belongs to (its nearest folder with registry/ or
+        edition.xml, else `folder` itself): pointers never open a file outside it."""
+        found = self._roots.get(folder)
+        if found is None:
+            from .reader import find_corpus_root
+
+            root = find_corpus_root(folder)
+            found = self._roots[folder] = os.path.realpath(root if root is not None else folder)
+        return found
+
+    def inside(self, folder: str, path: str) -> bool:
+        """Whether `path` (a pointer's target) lies inside the corpus of a file in `folder` or a corpus folder of
+        the run."""
+        real = self.real("", path)
+        for root in (self.root_of(folder), *self.roots):
+            if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+                return True
+        return False
+
     def exists(self, path: str, kind: str) -> bool:
         note_dependency(f"@file:{path}")
         key = (path, kind)
@@ -88,7 +110,7 @@ def path_cache(registry: Registry) -> PathCache:
     """The run's path cache, kept with the run's registry (made again in each process)."""
     found: PathCache | None = registry.__dict__.get("_path_cache")
     if found is None:
-        found = registry.__dict__["_path_cache"] = PathCache()
+        found = registry.__dict__["_path_cache"] = PathCache(registry.roots)
     return found
 
 
@@ -269,16 +291,19 @@ class References:
         if file_path == self.paths.absolute(self.folder, self.name):
             res = self._in_file(token, frag)
             return res if res.status == LOCAL else Resolution(UNRESOLVED, target, f"{shown}: no element with xml:id '{frag}' in this file")
-        if not frag:
-            if self.paths.exists(file_path, "any"):
-                return Resolution(FILE, target)
-            return Resolution(UNRESOLVED, target, f"{shown}: file {file_part} does not exist")
-        holders = self.registry.ids_in_files.get(frag)
-        if holders:
+        holders = self.registry.ids_in_files.get(frag) if frag else None
+        if holders:  # an entry of the registry, by its file's name: nothing is opened
             name = os.path.basename(file_part)
             if name in self.registry.file_names() and name not in holders:
                 return Resolution(UNRESOLVED, target, f"{shown}: '{frag}' is in the registry's {', '.join(holders)}, not in {name}")
             return Resolution(REGISTRY, target, entity=self.registry.get(frag))
+        if not self.paths.inside(self.folder, file_path) and not self.registry_file(file_part):
+            return Resolution(UNRESOLVED, target, f"{shown}: leads outside the corpus ({self.paths.root_of(self.folder)}): "
+                              "not opened (a registry elsewhere: use --registry DIR)")
+        if not frag:
+            if self.paths.exists(file_path, "any"):
+                return Resolution(FILE, target)
+            return Resolution(UNRESOLVED, target, f"{shown}: file {file_part} does not exist")
         if self.paths.exists(file_path, "file"):
             if frag in ids_of_file(file_path):
                 return Resolution(FILE, target)

@@ -70,6 +70,8 @@ class Registry:
     repeats_within_file: set[tuple[str, int]] = field(default_factory=set)
     # every xml:id in the registry files -> the names of the files that hold it (entries, collections, roots)
     ids_in_files: dict[str, list[str]] = field(default_factory=dict)
+    # the corpus folders of the run: a pointer never opens a file outside them (nor outside its own corpus root)
+    roots: tuple[str, ...] = ()
 
     def __getstate__(self) -> dict[str, Any]:
         # lazily built indexes and hashes are made again where they are needed (a worker process)

@@ -40,8 +40,12 @@ class Store:
         self.db = self._open(reset)
 
     def _open(self, reset: bool) -> sqlite3.Connection:
-        if reset:
+        if reset:  # everything is made again; the list of files the last build wrote is kept (what prune may remove)
+            written = self._written()
             self._remove()
+            db = self._open(False)
+            db.executemany("INSERT OR REPLACE INTO output VALUES (?, '', -1, -1)", [(r,) for r in written])
+            return db
         try:
             db = self._connect()
             fmt = db.execute("SELECT value FROM info WHERE name = 'format'").fetchone()
@@ -55,6 +59,19 @@ class Store:
         except sqlite3.Error:  # damaged or not a database: an empty store costs a full run, nothing else
             self._remove()
             return self._connect()
+
+    def _written(self) -> list[str]:
+        """The outputs an existing store records (none where there is no readable store)."""
+        if not self.path.is_file():
+            return []
+        try:
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                return [r for (r,) in db.execute("SELECT rel FROM output")]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return []
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,8 +41,10 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     Check("TT004", "entity-declaration", "A file that declares entities (refused: XXE and entity bombs).", "input"),
     Check("TT005", "not-tei", "A root element other than TEI in the TEI namespace.", "input"),
     Check("TT006", "no-xml-files", "A folder given on the command line that holds no *.xml file.", "input"),
+    Check("TT007", "undefined-entity", "A reference to an entity the document does not define (a DTD that is never read): the exports show the reference itself.", "input"),
     Check("TT099", "internal-error", "A check crashed on this file (a bug: please report it).", "input"),
     Check(SCHEMA_CODE, "schema", "The file does not validate against the RELAX NG schema.", "schema"),
+    Check("TT101", "schema-partial", "Warning: an element with more children than the full schema check handles in linear time; the grammar's index checked names, attributes and places, not order or number.", "schema"),
     Check(
         DUPLICATE_LETTER_ID, "duplicate-letter-id",
         "A letter whose TEI/@xml:id another letter of the same run already has (reported on the later file).",

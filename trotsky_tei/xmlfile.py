@@ -13,11 +13,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from lxml import etree
 
-from .errors import Diagnostic, Severity
+from .errors import Diagnostic, OutputError, Severity
 
 TEI_NS = "http://www.tei-c.org/ns/1.0"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -61,12 +61,45 @@ def attributes(el: etree._Element) -> list[tuple[str, str]]:
 _GROUP_REF = re.compile(r"\$(\d+)")
 
 
+MAX_PATTERN = 500  # characters of a document's matchPattern
+MAX_POINTER = 2000  # characters of the part of a pointer a pattern is matched against
+
+
+@functools.lru_cache(maxsize=1024)
+def document_pattern(pattern: str) -> tuple[Any, str]:
+    """A regular expression a document supplies (`prefixDef/@matchPattern`), compiled to run in linear time, or why
+    it is not run: (compiled or None, reason). RE2 (google-re2) matches in time linear in the input whatever the
+    pattern; it has no back-references or look-arounds, which no prefixDef needs. Without RE2, Python's engine runs
+    only patterns with no repetition inside a repeated group (the shape of catastrophic backtracking)."""
+    if len(pattern) > MAX_PATTERN:
+        return None, f"the pattern is longer than {MAX_PATTERN} characters"
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a dependency; this is for a platform without its wheel
+        if _NESTED_REPEAT.search(pattern):
+            return None, "a repetition inside a repeated group could take exponential time (install google-re2 to run it)"
+        try:
+            return re.compile(pattern), ""
+        except re.error as exc:
+            return None, f"not a regular expression: {exc}"
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options), ""
+    except re2.error as exc:
+        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return None, f"not a regular expression the toolkit runs (linear-time RE2 syntax): {detail}"
+
+
+_NESTED_REPEAT = re.compile(r"\([^()]*[*+}][^()]*\)[*+{]")
+
+
 @functools.lru_cache(maxsize=4096)
 def _expand_one(match: str, replacement: str, rest: str) -> str | None:
-    try:
-        m = re.fullmatch(match, rest)
-    except re.error:  # an editor's broken matchPattern matches nothing
+    compiled, _why = document_pattern(match)
+    if compiled is None or len(rest) > MAX_POINTER:  # an editor's broken or unsafe matchPattern matches nothing
         return None
+    m = compiled.fullmatch(rest)
     if m is None:
         return None
     groups = (m.group(0), *m.groups())
@@ -173,24 +206,67 @@ def parse_bytes(data: bytes, path: str, *, require_tei: bool = True) -> Parsed:
             )
         )
         return Parsed(path, None, diags)
+    if tree.docinfo.doctype:  # type: ignore[union-attr]  # a DTD that is never read may define entities
+        undefined: dict[str, list[int]] = {}
+        for ref in root.iter(etree.Entity):
+            undefined.setdefault(ref.text or "&?;", []).append(line_of(ref))
+        for name, lines in sorted(undefined.items()):
+            more = f" ({len(lines)} references, first here)" if len(lines) > 1 else ""
+            diags.append(_diag(path, lines[0], 0, "TT007", "undefined-entity",
+                               f"the entity {name} is not defined in the document (its DTD is never read){more}: "
+                               "the exports show the reference itself, not the text it was meant to stand for"))
     return Parsed(path, tree, diags)
 
 
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes | None, list[Diagnostic]]:
-    """A file's bytes, or None and why not (missing, a folder, too large, unreadable); never raises."""
-    p = Path(path)
+    """A regular file's bytes, or None and why not (missing, a folder, a FIFO, device or socket, a symbolic link
+    loop or to nothing, too large, unreadable); never raises and never blocks: the file is opened without waiting
+    (O_NONBLOCK) and read only when it is a regular file, at most MAX_FILE_BYTES of it."""
     sp = str(path)
+
+    def why(text: str) -> tuple[None, list[Diagnostic]]:
+        return None, [_diag(sp, 0, 0, "TT000", "unreadable", text)]
+
     try:
-        if p.is_dir():
-            return None, [_diag(sp, 0, 0, "TT000", "unreadable", "is a directory")]
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [_diag(sp, 0, 0, "TT000", "unreadable", f"file too large ({size} bytes)")]
-        return p.read_bytes(), []
+        fd = os.open(sp, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return None, [_diag(sp, 0, 0, "TT000", "unreadable", "no such file")]
+        return why("a symbolic link to a file that does not exist" if os.path.islink(sp) else "no such file")
+    except IsADirectoryError:
+        return why("is a directory")
     except OSError as exc:
-        return None, [_diag(sp, 0, 0, "TT000", "unreadable", exc.strerror or str(exc))]
+        if exc.errno == errno.ELOOP:
+            return why("a loop of symbolic links: not read")
+        if exc.errno == errno.ENXIO:
+            return why("not a regular file but a socket or a device without a driver: not read")
+        return why(exc.strerror or str(exc))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            return why("is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _NOT_REGULAR if test(st.st_mode)), "not a regular file")
+            return why(f"not a regular file but {what}: not read")
+        if st.st_size > MAX_FILE_BYTES:
+            return why(f"file too large ({st.st_size} bytes; the limit is {MAX_FILE_BYTES})")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:  # it grew while it was read
+            return why(f"file too large (more than {MAX_FILE_BYTES} bytes)")
+        return b"".join(chunks), []
+    except OSError as exc:
+        return why(exc.strerror or str(exc))
+    finally:
+        os.close(fd)
 
 
 def parse_file(path: str | os.PathLike[str], *, require_tei: bool = True) -> Parsed:
@@ -215,6 +291,19 @@ def umask() -> int:
     return _UMASK
 
 
+def refuse_special(path: str | os.PathLike[str], st: os.stat_result | None = None) -> None:
+    """Raise OutputError (exit 2) when `path` exists and is not a regular file (a device, a FIFO, a socket): an output never
+    replaces one (`-o /dev/full` must not become a regular file)."""
+    if st is None:
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        what = next((name for test, name in _NOT_REGULAR if test(st.st_mode)), "not a regular file")
+        raise OutputError(f"{path}: is {what}, not a regular file: it is not replaced (give a file or a folder)")
+
+
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
     """Replace `path` with `data` atomically (temp file in the same folder, rename), keeping its mode.
 
@@ -229,6 +318,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
     else:
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
+        refuse_special(p, st)
         mode = st.st_mode & 0o7777
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
@@ -243,7 +333,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
                 os.fsync(fh.fileno())
             os.fchmod(fh.fileno(), mode)
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # e.g. a full disk: say which file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(p)) from exc
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -69,9 +70,16 @@ def authority_links(entity: Entity) -> list[tuple[str, str, str]]:
     return out
 
 
+MAX_SLUG = 80  # characters of a file name made from a document's id or title (file systems allow 255 bytes)
+
+
 def slugify(text: str) -> str:
-    """A file-name-safe slug (ASCII letters, digits, '.', '_' and '-')."""
+    """A file-name-safe, bounded, stable slug (ASCII letters, digits, '.', '_' and '-'): a longer one keeps its
+    first 64 characters and a short hash of the whole text, so long or near-identical names stay apart."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    if len(slug) > MAX_SLUG:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        slug = f"{slug[:64].rstrip('-.')}-{digest}"
     return slug or "letter"
 
 

@@ -298,6 +298,8 @@ class Walker:
     def visit(self, el: etree._Element) -> None:
         tag = el.tag
         if not isinstance(tag, str):
+            if tag is etree.Entity:  # a reference to an entity no DTD defines (TT006): shown as it is, not lost
+                self.writer.text(el.text or "")
             return  # comments and processing instructions: their tails are emitted by the parent
         if not tag.startswith(_TEI):
             name = tag.rpartition("}")[2]

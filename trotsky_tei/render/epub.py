@@ -26,7 +26,7 @@ from lxml import etree
 from ..errors import Diagnostic
 from ..model import Edition, Entity
 from ..registry import Registry
-from ..xmlfile import umask
+from ..xmlfile import refuse_special, umask
 from .collect import (
     PLACE_SENT_WORDS,
     REGISTER_PAGES,
@@ -430,6 +430,7 @@ def _write_book(
     titles: dict[str, str] = {}
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a folder; give the EPUB file to write, e.g. edition.epub", str(path))
+    refuse_special(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     os.close(fd)
@@ -460,6 +461,10 @@ def _write_book(
                 zf.writestr(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), text.encode("utf-8"))
         os.chmod(tmp, 0o666 & ~umask())
         tmp.replace(path)
+    except OSError as exc:
+        if exc.filename is None:  # a full disk while zipping: say which book
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
         if old is not None:

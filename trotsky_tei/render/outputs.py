@@ -8,7 +8,6 @@ one-off export), an output is written unless the file already holds exactly its 
 
 from __future__ import annotations
 
-import contextlib
 import filecmp
 import os
 import tempfile
@@ -16,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..store import Store
-from ..xmlfile import atomic_write, umask
+from ..xmlfile import atomic_write, read_bytes, umask
 
 
 class Outputs:
@@ -85,9 +84,8 @@ class Outputs:
         data = make()
         raw = data.encode("utf-8") if isinstance(data, str) else data
         path = self.root / rel
-        same = False
-        with contextlib.suppress(OSError):
-            same = path.read_bytes() == raw  # the same bytes: the file keeps its modification time
+        old, _why = read_bytes(path)  # never blocks on a FIFO someone left there (atomic_write then refuses it)
+        same = old == raw  # the same bytes: the file keeps its modification time
         if not same:
             atomic_write(path, raw, durable=False)
         if self.store is not None and key is not None:
@@ -97,11 +95,16 @@ class Outputs:
         return not same
 
     def prune(self, folders: Iterable[str]) -> None:
-        """Remove the files under `folders` that this run neither wrote nor kept, then the folders left empty.
+        """Remove the files under `folders` that an earlier run wrote (the store's manifest) and this run neither
+        wrote nor kept, then the folders left empty: a file trotsky-tei did not write is never removed.
 
         The store forgets every output of the last run that this run did not write or keep."""
         root = str(self.root)
         keep = {os.path.join(root, rel) for rel in self.seen}
+        if self.store is not None:  # only what the manifest says an earlier run wrote may go
+            ours = {os.path.join(root, rel) for rel in self.last}
+            keep |= {os.path.join(dirpath, f) for name in folders for dirpath, _d, files in os.walk(os.path.join(root, name))
+                     for f in files if os.path.join(dirpath, f) not in ours}
         for name in folders:
             folder = os.path.join(root, name)
             if not os.path.isdir(folder):

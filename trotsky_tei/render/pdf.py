@@ -27,7 +27,7 @@ from lxml import etree
 
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError, Severity, UsageError
-from ..xmlfile import atomic_write, local_name
+from ..xmlfile import atomic_write, local_name, refuse_special
 from .collect import EditionData, LetterInfo, authority_links, natural_key, register_kinds, safe_url
 from .core import (
     ApparatusEntry,
@@ -485,6 +485,7 @@ def export_pdf(
         raise UsageError(INSTALL_HINT)
     if Path(out).is_dir():
         raise OutputError(f"{out} is a folder; give the PDF file to write, e.g. edition.pdf")
+    refuse_special(out)
     with Store() as store:
         result = CorpusPass(list(paths), PassOptions(consumers=("record", "pdf"), pdf_mode=options.mode), store=store,
                             executor=executor, edition_root=root).run()

@@ -13,6 +13,7 @@ from ..xmlfile import TEI_NS, local_name
 from . import RuleContext, rule
 
 DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
+MAX_DATE = 40  # characters: no W3C date or time is longer (a year of thousands of digits is no date)
 # elements whose @from/@to are not dates (pages, folios, spans of text, pointers: a graph's arc, an apparatus entry
 # placed by the double end-point method)
 NOT_DATABLE_FROM_TO = frozenset({"locus", "locusGrp", "citedRange", "biblScope", "span", "spanGrp", "fs", "f", "arc", "app"})
@@ -46,6 +47,8 @@ def _days_in_month(year: int | None, month: int) -> int:
 
 def check_w3c(value: str) -> str | None:
     """None when `value` is a valid W3C (XML Schema) date or time form; else why it is not."""
+    if len(value) > MAX_DATE:
+        return f"not a date or time ({len(value)} characters long)"
     for _form, pattern in _FORMS:
         m = pattern.fullmatch(value)
         if m is None:
@@ -69,6 +72,8 @@ def check_w3c(value: str) -> str | None:
 
 def bounds(value: str) -> tuple[Ymd, Ymd] | None:
     """The first and last day a valid dated value covers (None for yearless forms and times)."""
+    if len(value) > MAX_DATE:
+        return None
     for form, pattern in _FORMS[:4]:
         m = pattern.fullmatch(value)
         if m is None:

@@ -19,7 +19,7 @@ from ..refs import (
     Resolution,
     ids_of_file,
 )
-from ..xmlfile import expand_prefix
+from ..xmlfile import TEI_NS, expand_prefix
 from . import RuleContext, rule
 
 __all__ = [
@@ -75,3 +75,20 @@ def undeclared_prefix(ctx: RuleContext) -> Iterator[Diagnostic]:
         res = resolve(ctx, token, el)
         if res.status == UNDECLARED:
             yield ctx.diag(el, "TT203", "undeclared-prefix", f"@{attr} {res.message}")
+
+
+@rule("TT205", "unsafe-pattern", kinds=("letter", "registry", "edition"))
+def unsafe_pattern(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """A prefixDef/@matchPattern that is not run: too long, not a regular expression, or not one that runs in linear
+    time (RE2 syntax: no back-references or look-arounds); pointers with its prefix do not expand."""
+    from ..xmlfile import document_pattern
+
+    root = ctx.tree.getroot() if isinstance(ctx.tree, etree._ElementTree) else ctx.tree
+    for pd in root.iter(f"{{{TEI_NS}}}prefixDef"):
+        pattern = pd.get("matchPattern")
+        if pattern is None:
+            continue
+        compiled, why = document_pattern(pattern)
+        if compiled is None:
+            shown = pattern if len(pattern) <= 80 else pattern[:80] + "…"
+            yield ctx.diag(pd, "TT205", "unsafe-pattern", f"matchPattern {shown!r} of prefix '{pd.get('ident', '')}' is not run: {why}")
