@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import glob
 import hashlib
 import os
 import re
@@ -320,6 +321,10 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(p))
         refuse_special(p, st)
         mode = st.st_mode & 0o7777
+    if durable:  # a user's own file (link --write): the temporary files an interrupted run left beside it go
+        for stale in p.parent.glob(f".{glob.escape(p.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     except FileNotFoundError:

@@ -440,6 +440,39 @@ def test_sigkill_during_link_write_leaves_every_file_old_or_new(tmp_path: Path) 
     assert main(["validate", "--no-cache", str(root)]) in (0, 1)  # every file still parses
 
 
+def test_a_later_link_write_removes_the_temporaries_a_killed_one_left(tmp_path: Path) -> None:
+    root = corpus(tmp_path)
+    letter = root / "letters" / "1929-04-30-trotsky-to-overstraeten.xml"
+    stale = letter.with_name(f".{letter.name}.abc123.tmp")
+    stale.write_text("half a letter", encoding="utf-8")
+    from trotsky_tei.xmlfile import atomic_write
+
+    atomic_write(letter, letter.read_bytes(), durable=True)  # what link --write does for each file it changes
+    assert not stale.exists()
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]) * 2**20, int(sys.argv[1]) * 2**20))
+from trotsky_tei.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("command", ["validate", "epub", "link"])
+def test_a_big_letter_stays_within_a_memory_limit(tmp_path: Path, command: str) -> None:
+    """20,000 notes and 100,000 inline elements in one letter (8 MB): each command runs in 600 MB of address space."""
+    root = corpus(tmp_path)
+    with_body(root, "<p>" + "x<note>n</note>" * 20000 + "</p><p>" + '<hi><persName ref="psn:trotsky">T</persName></hi>' * 30000 + "</p>")
+    args = {"validate": ["validate", "--no-cache", "--jobs", "1", str(root)],
+            "epub": ["export", "epub", str(root), "-o", str(tmp_path / "b.epub"), "--jobs", "1"],
+            "link": ["link", "--jobs", "1", str(root)]}[command]
+    proc = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, "600", *args], capture_output=True, text=True, timeout=170)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert "MemoryError" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr[-2000:]
+
+
 @pytest.mark.timeout(120)
 def test_sigkill_during_build_then_a_build_recovers(tmp_path: Path) -> None:
     root = corpus(tmp_path)
