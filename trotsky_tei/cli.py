@@ -37,7 +37,7 @@ def cli() -> None:
 @click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry for each file).")
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these codes or prefixes (TT2, TT301,TT302); repeatable.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these codes or prefixes; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output for people (text) or for CI (json).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True, help="Output for people (text), for CI (json), code-scanning dashboards (sarif: SARIF 2.1.0) or GitHub Actions annotations (github).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Check files in N processes (default: all cores).")
 @click.option("--no-cache", is_flag=True, help="Check every file again, even those unchanged since the last run (results are cached in .trotsky-tei-cache/ by content).")
 @click.option("--executor", metavar="URL", help="Where the files are checked: local (the default) or a Dask cluster, dask://HOST:PORT (needs trotsky-tei[dask]).")
@@ -88,6 +88,16 @@ def validate(
     console = make_console()
     if fmt == "json":
         print_json(console, diagnostics_json(result.diagnostics, result.summary()))
+    elif fmt == "sarif":
+        from . import __version__
+        from .ci_formats import sarif_log
+        from .validate import rule_table
+
+        print_json(console, sarif_log(result.diagnostics, rule_table(), __version__))
+    elif fmt == "github":
+        from .ci_formats import github_annotations
+
+        console.out(github_annotations(result.diagnostics), highlight=False, end="")
     else:
         print_diagnostics(console, result.diagnostics, result.summary())
     ctx.exit(result.exit_code)
