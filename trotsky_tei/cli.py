@@ -117,6 +117,31 @@ def rules(fmt: str) -> None:
         print_rule_table(console, rule_table())
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, metavar="N", help="Correspondents and unlinked names shown.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Read the letters in N processes (default: all cores).")
+def stats(paths: tuple[str, ...], fmt: str, top: int, jobs: int | None) -> None:
+    """What the letters hold: letters per year and per correspondent, the share of names linked and of letters
+    with a call number, the names most often left unlinked."""
+    import json
+
+    from .console import diagnostic_text, make_console, print_json
+    from .stats import corpus_stats, stats_tables
+
+    result = corpus_stats(list(paths), jobs=jobs, top=top)
+    console = make_console()
+    if fmt == "json":
+        print_json(console, json.dumps(result.as_dict(), indent=2, ensure_ascii=True))
+    else:
+        for table in stats_tables(result):
+            console.print(table)
+    errors = make_console(stderr=True)
+    for d in result.diagnostics:
+        errors.print(diagnostic_text(d), soft_wrap=True)
+
+
 # --- link / index -----------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from lxml import etree
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .callnumbers import certainty_note, prose_references, same_item, structured_call_numbers
 from .console import count
@@ -241,7 +242,8 @@ def print_index(console: Console, index: Index, what: str = "all") -> None:
             t.add_column(col, overflow="fold")
         for c in index.correspondents:
             key = c.key if c.link == "registry" else f"{c.key} [{c.link}]"
-            t.add_row(c.label, key, *(_ids(c.letters[role]) for role in ROLES))
+            # every cell as Text: a letter's names are data, never rich markup ("[bold]…" stays as written)
+            t.add_row(Text(c.label), Text(key), *(Text(_ids(c.letters[role])) for role in ROLES))
         console.print(t)
     if what in ("all", "concordance"):
         t = Table(title="Concordance of call numbers", show_lines=False)
@@ -249,7 +251,8 @@ def print_index(console: Console, index: Index, what: str = "all") -> None:
             t.add_column(col, overflow="fold")
         for e in index.concordance:
             note = certainty_note(e.call_number)  # an inferred part is said so, never shown as plain fact
-            t.add_row(f"{e.label} ({note})" if note else e.label, e.letter.id, e.letter.date, e.source, e.call_number.url or "")
+            t.add_row(*(Text(x) for x in (f"{e.label} ({note})" if note else e.label, e.letter.id, e.letter.date, e.source,
+                                          e.call_number.url or "")))
         console.print(t)
     s = index.summary()
     console.print(

@@ -384,6 +384,10 @@ CASES = [
     Case("html-injection-site", _inject(SCRIPT, "html"), (0, 1), "", "", _no_script),
     Case("html-injection-epub", _inject(SCRIPT, "epub"), (0, 1), "", "", _no_script_epub),
     Case("typst-injection-pdf", _inject('<p>#read("/etc/passwd") $x$ ] &lt;l&gt; @r</p>', "pdf"), (0, 1, 2)),
+    Case("rich-markup-in-index", lambda tmp: ["index", str(with_body(corpus(tmp), "<p>x</p>", title="[bold red]T[/bold red]").parent.parent)],
+         (0, 1)),
+    Case("rich-markup-in-stats", lambda tmp: ["stats", "--jobs", "1", str(with_body(corpus(tmp), "<p><persName>[blink]Z[/blink]</persName></p>").parent.parent)],
+         0, "[blink]Z[/blink]"),
     Case("missing-path", lambda tmp: ["validate", "--no-cache", str(tmp / "nothing")], 1, "no such file"),
     Case("empty-folder", lambda tmp: ["validate", "--no-cache", str((tmp / "e").mkdir() or tmp / "e")], (0, 1, 2)),
 ]
