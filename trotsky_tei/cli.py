@@ -142,6 +142,30 @@ def stats(paths: tuple[str, ...], fmt: str, top: int, jobs: int | None) -> None:
         errors.print(diagnostic_text(d), soft_wrap=True)
 
 
+@cli.command("new")
+@click.option("--date", required=True, metavar="YYYY-MM-DD", help="The letter's date (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--from", "sender", required=True, metavar="ID", help="The sender: a person's (or organisation's) registry id.")
+@click.option("--to", "recipient", required=True, metavar="ID", help="The addressee: a registry id.")
+@click.option("--place", default="", metavar="ID", help="Where it was written: a place's registry id.")
+@click.option("--archive", default="", metavar="ID", help="The repository that holds it: its registry id.")
+@click.option("--collection", default="", metavar="CALLNUMBER", help="The collection (default: the repository's only one).")
+@click.option("--item", default="", metavar="N", help="The item number in the collection.")
+@click.option("--lang", default="", metavar="TAG", help="The letter's language (default: the edition's).")
+@click.option("--corpus", "corpus_dir", default="corpus", show_default=True, type=click.Path(file_okay=False), help="The corpus folder (with registry/ and edition.xml).")
+@click.option("-o", "--output", "out", metavar="FILE", help="Where to write it (default: CORPUS/letters/DATE-FROM-to-TO.xml); never over an existing file.")
+def new_cmd(date: str, sender: str, recipient: str, place: str, archive: str, collection: str, item: str, lang: str,
+            corpus_dir: str, out: str | None) -> None:
+    """Write a letter skeleton that validates clean: correspondents, place and archive from the registry, publisher
+    and licence from edition.xml, comments where the text and the credits go."""
+    from pathlib import Path
+
+    from .new import NewLetter, write_new
+
+    path = write_new(Path(corpus_dir), NewLetter(date, sender, recipient, place, archive, collection, item, lang),
+                     Path(out) if out else None)
+    click.echo(f"wrote {path}; check it with: trotsky-tei validate {path}", err=True)
+
+
 # --- link / index -----------------------------------------------------------------------------------
 
 
