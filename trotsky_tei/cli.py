@@ -176,9 +176,11 @@ def new_cmd(date: str, sender: str, recipient: str, place: str, archive: str, co
 @click.option("--dry-run", is_flag=True, help="Show what --write would change as a unified diff; write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Link in N processes (default: all cores).")
+@click.option("-v", "--verbose", is_flag=True, help="A table of every name of every letter (by default only the problems and the summary).")
 @click.pass_context
 def link(
-    ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str, jobs: int | None
+    ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str, jobs: int | None,
+    verbose: bool,
 ) -> None:
     """Link every name in letters (persName, placeName, orgName, typed rs) to the registry.
 
@@ -203,7 +205,7 @@ def link(
     if fmt == "json":
         print_json(console, link_json(reports, all_diags, counts))
     else:
-        print_link_report(console, reports, all_diags, counts, show_diff=dry_run)
+        print_link_report(console, reports, all_diags, counts, show_diff=dry_run, verbose=verbose)
     ctx.exit(1 if has_errors(all_diags) else 0)
 
 

@@ -81,10 +81,11 @@ def summary_text(summary: dict[str, int]) -> Text:
 
 def print_link_report(
     console: Console, reports: Sequence[LetterReport], diagnostics: Sequence[Diagnostic], summary: dict[str, int],
-    *, show_diff: bool = False,
+    *, show_diff: bool = False, verbose: bool = False,
 ) -> None:
-    """Tables, then problems compiler-style (errors and warnings), the diffs of a dry run, and the summary."""
-    for report in reports:
+    """The problems compiler-style (errors and warnings), the diffs of a dry run, and the summary; with `verbose`,
+    first a table of every name of every letter."""
+    for report in reports if verbose else ():
         if report.mentions:
             console.print(letter_table(report))
         else:
