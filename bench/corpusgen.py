@@ -30,9 +30,11 @@ MONTHS = "January February March April May June July August September October No
 
 
 def _sentences() -> list[str]:
-    """Plain sentences of the 1929 letter (markup stripped), to compose paragraphs from."""
-    letter = next((CORPUS / "letters").glob("*.xml")).read_text(encoding="utf-8")
-    body = letter.split("<body>", 1)[1].split("</body>", 1)[0]
+    """Plain sentences of the corpus's letters (markup stripped; the 1929 letter's, while it is the only one with a
+    text), to compose paragraphs from."""
+    letter = "".join(p.read_text(encoding="utf-8") for p in sorted((CORPUS / "letters").glob("*.xml")))
+    body = " ".join(part.split("</body>", 1)[0] for part in letter.split("<body>")[1:])
+    body = re.sub(r"<!--.*?-->", "", body, flags=re.S)
     body = re.sub(r"<note\b.*?</note>", "", body, flags=re.S)
     text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 5]

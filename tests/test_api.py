@@ -17,6 +17,6 @@ def test_validate_collect_and_export_as_documented(tmp_path: Path) -> None:
     result = tt.validate_paths([str(CORPUS)], tt.ValidateOptions(jobs=1))
     assert [d for d in result.diagnostics if d.severity is tt.Severity.ERROR] == []
     data = tt.collect([str(CORPUS)])
-    assert [info.letter.id for info in data.letters] == ["letter-1929-04-30-trotsky-to-van-overstraeten"]
+    assert "letter-1929-04-30-trotsky-to-van-overstraeten" in [info.letter.id for info in data.letters]
     tt.export_site(data, tmp_path / "site")
     assert "W. van Overstraeten" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

@@ -298,9 +298,9 @@ def test_1929_letter_epub_chapter_golden(tmp_path: Path) -> None:
     warnings = export_epub(collect([str(CORPUS)]), tmp_path / "c.epub")
     assert warnings == []
     with zipfile.ZipFile(tmp_path / "c.epub") as zf:
-        names = [n for n in zf.namelist() if n.startswith("OEBPS/letter-")]
-        assert names == ["OEBPS/letter-letter-1929-04-30-trotsky-to-van-overstraeten.xhtml"]
-        actual = zf.read(names[0]).decode("utf-8")
+        name = "OEBPS/letter-letter-1929-04-30-trotsky-to-van-overstraeten.xhtml"  # whatever else the corpus holds
+        assert name in zf.namelist()
+        actual = zf.read(name).decode("utf-8")
     check_golden("1929-04-30-trotsky-to-van-overstraeten.epub.xhtml", actual)
     doc = etree.fromstring(actual.encode("utf-8"))
     aid = doc.xpath("//x:a[@class='call-number']", namespaces={"x": XHTML[1:-1]})

@@ -256,7 +256,12 @@ def test_real_letters_report_their_pointers_sensibly(capsys: pytest.CaptureFixtu
 def test_jobs_give_the_same_reports_in_the_same_order(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(__file__).resolve().parents[1] / "corpus", corpus)
-    letter = next((corpus / "letters").glob("*.xml"))
+    letter = corpus / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
+    if not letter.is_file():
+        pytest.skip("the 1929 letter is not in this checkout's corpus")
+    for p in (corpus / "letters").glob("*.xml"):  # only the 1929 letter and its copies: whatever else the corpus holds
+        if p != letter:
+            p.unlink()
     for n in range(5):  # more letters than one process's share
         (corpus / "letters" / f"copy-{n}.xml").write_bytes(letter.read_bytes().replace(b' ref="psn:marx"', b""))
     one, _ = link_paths([str(corpus)], jobs=1)

@@ -50,3 +50,17 @@ def test_new_refuses_unknown_ids_and_impossible_dates(corpus: Path, capsys: pyte
     err = capsys.readouterr().err
     assert "a real date" in err and "did you mean" in err
     assert not list((corpus / "letters").glob("1929-02-*"))
+
+
+def test_adding_a_letter_as_the_docs_describe_keeps_the_corpus_clean(tmp_path: Path) -> None:
+    """docs/encoding.md "Adding a letter", step 1, in a copy of the bundled corpus: it still validates and builds
+    clean (the test suite's own checks were run once with such a letter added to corpus/ itself, and pass)."""
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    if not (corpus / "registry").is_dir():
+        pytest.skip("the bundled corpus is not in this checkout")
+    copy = tmp_path / "corpus"
+    shutil.copytree(corpus, copy)
+    people = _ids(copy, "person")
+    assert main(["new", "--corpus", str(copy), "--date", "1931-02-03", "--from", people[0], "--to", people[1]]) == 0
+    assert main(["validate", "--no-cache", "--jobs", "1", str(copy)]) == 0
+    assert main(["build", str(copy), "-o", str(tmp_path / "edition"), "--no-pdf", "--jobs", "1"]) == 0
