@@ -117,6 +117,27 @@ def rules(fmt: str) -> None:
         print_rule_table(console, rule_table())
 
 
+@cli.command("config")
+def config_cmd() -> None:
+    """Print the settings in force: the file found ([tool.trotsky-tei] in pyproject.toml, or trotsky-tei.toml, in this
+    folder or the nearest above it) and each setting's value and origin. Options on the command line win over them."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .config import describe, find_config
+    from .console import make_console
+
+    found = find_config()
+    console = make_console()
+    console.print(Text(f"settings from {found[0]}" if found else "no settings file (pyproject.toml [tool.trotsky-tei] or trotsky-tei.toml)"))
+    table = Table(show_header=True)
+    for col in ("setting", "value", "from"):
+        table.add_column(col, overflow="fold")
+    for key, value, where in describe(found):
+        table.add_row(Text(key), Text(value), Text(where))
+    console.print(table)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
@@ -463,7 +484,10 @@ PATH_ERRORS = frozenset({errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI; a `TeiError` is shown as one line and becomes its exit code."""
     try:
-        rc = cli.main(args=argv, prog_name="trotsky-tei", standalone_mode=False)
+        from .config import default_map, find_config
+
+        settings = default_map(find_config())  # [tool.trotsky-tei] / trotsky-tei.toml; options on the line win
+        rc = cli.main(args=argv, prog_name="trotsky-tei", standalone_mode=False, default_map=settings)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
