@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import os
@@ -441,11 +442,12 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 @click.option("--no-schema", is_flag=True, help="Skip the schema; run the editorial rules only.")
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these validation codes or prefixes (as validate --select); repeatable.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these validation codes or prefixes (as validate --ignore); repeatable.")
+@click.option("--watch", is_flag=True, help="After the build, build again whenever a file of the corpus changes (Ctrl-C ends it).")
 @click.pass_context
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
     no_cache: bool, licence: str | None, executor: str | None, paper: str, font_size: float, no_pdf: bool,
-    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...],
+    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...], watch: bool,
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub, DIR/<title>.pdf and DIR/cmif.xml.
 
@@ -466,14 +468,61 @@ def build_cmd(
         raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
                          "e.g. https://creativecommons.org/licenses/by/4.0/")
     console = make_console(stderr=True)
-    result = build(
-        corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=not no_cache,
-        licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size),
-        check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
-    )
-    _print_render_diagnostics(console, list(result.diagnostics))
-    console.print(summary_table(result))
-    ctx.exit(result.exit_code)
+
+    def once(*, cache: bool = not no_cache, force: bool = force) -> int:
+        result = build(
+            corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=cache,
+            licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size),
+            check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
+        )
+        _print_render_diagnostics(console, list(result.diagnostics))
+        console.print(summary_table(result))
+        return result.exit_code
+
+    status = once()
+    if watch:
+        from pathlib import Path
+
+        from .serve import watch as watch_corpus
+
+        console.print(f"watching {corpus} for changes (Ctrl-C ends it)")
+        with contextlib.suppress(KeyboardInterrupt):
+            watch_corpus(Path(corpus), lambda: once(cache=True, force=True))
+    ctx.exit(status)
+
+
+@cli.command("serve")
+@click.argument("corpus", type=click.Path(file_okay=False))
+@click.option("-o", "--output", "out", metavar="DIR", help="Where to build (default: a temporary folder, removed at the end).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The port on 127.0.0.1 (0: any free one).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Build in N processes (default: all cores).")
+def serve_cmd(corpus: str, out: str | None, port: int, jobs: int | None) -> None:
+    """Build CORPUS (without the PDF) and preview its site on http://127.0.0.1:PORT/ (this machine only), building
+    again whenever a letter, the registry or the edition file changes; Ctrl-C ends it."""
+    import tempfile
+    from pathlib import Path
+
+    from .build import build
+    from .console import make_console
+    from .serve import serve_site, watch
+
+    console = make_console(stderr=True)
+    with tempfile.TemporaryDirectory(prefix="trotsky-tei-serve-") as tmp:
+        target = Path(out) if out else Path(tmp) / "edition"
+
+        def once() -> None:
+            result = build(corpus, target, console=console, jobs=jobs, pdf=None, force=True)
+            console.print(f"built: {len(result.outputs)} files, {result.errors} errors, {result.warnings} warnings")
+
+        once()
+        server = serve_site(target / "site", port)
+        console.print(f"serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C ends it)")
+        try:
+            watch(Path(corpus), once)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.shutdown()
 
 
 IO_ERROR = 3  # exit status of an I/O failure (disk full, permission denied, …), beside 0 clean, 1 problems, 2 usage
