@@ -16,7 +16,8 @@ from .registry import Registry
 
 
 def _validate(doc: LetterDoc) -> Part:
-    return Part(diagnostics=tuple(check_tree(doc.run, doc.path, doc.parsed.tree, doc.kind or "letter", doc.registry, doc.letter, doc.refs)))
+    return Part(diagnostics=tuple(check_tree(doc.run, doc.path, doc.parsed.tree, doc.kind or "letter", doc.registry, doc.letter,
+                                             doc.refs, source=doc.data)))
 
 
 def _link(doc: LetterDoc) -> Part:

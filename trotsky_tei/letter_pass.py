@@ -331,7 +331,7 @@ def process_batch(run: Run, batch: Sequence[tuple[str, str, bytes | None, tuple[
 
 def check_tree(
     run: Run, path: str, tree: Any, kind: str, registry: Registry, letter: Any, refs: References | None = None,
-    used_registry_ids: frozenset[str] | None = None,
+    used_registry_ids: frozenset[str] | None = None, source: bytes | None = None,
 ) -> list[Diagnostic]:
     """Schema (when asked) and every selected rule on one parsed file; never raises."""
     from .rules import RuleContext, all_rules
@@ -341,7 +341,7 @@ def check_tree(
     schema = run.schema()
     if schema is not None:
         try:
-            diags.extend(schema.validate(tree, path))
+            diags.extend(schema.validate(tree, path, source))
         except Exception as exc:  # noqa: BLE001
             diags.append(internal(path, "schema validation", exc))
     ctx = RuleContext(path, tree, kind, registry, letter, run.today, references=refs, used_registry_ids=used_registry_ids)

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -33,7 +33,13 @@ class LetterSchema:
     index: SchemaIndex
     source: str
 
-    def validate(self, tree: etree._ElementTree, path: str) -> list[Diagnostic]:
+    def validate(self, tree: etree._ElementTree, path: str, source: bytes | None = None) -> list[Diagnostic]:
+        """`check`, with each diagnostic's column that of the offending start tag where `source` (the file's bytes)
+        is given."""
+        found = self.check(tree, path)
+        return with_columns(found, source) if source is not None and found else found
+
+    def check(self, tree: etree._ElementTree, path: str) -> list[Diagnostic]:
         """All schema problems of `tree` (read from `path`) as TT100 diagnostics; [] when it is valid.
 
         libxml2's RELAX NG validator takes time quadratic in the number of children of one element (20,000 `lb` in
@@ -57,9 +63,32 @@ class LetterSchema:
         # (libxml2 often names the first child of the element whose content failed: compare with the parent)
         for where, line, msg in _from_error_log(self.relaxng.error_log, tree):
             scope = where.rpartition("/")[0] or where
-            if not found or not any(e == scope or e.startswith(scope + "/") for e in explained):
+            # a complaint about an element the index explained, one of its ancestors, or something inside it: the
+            # same mistake seen again by libxml2 (its cascade), not another one
+            if not found or not any(e == scope or e.startswith(scope + "/") or where.startswith(e + "/") for e in explained):
                 found.append(Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg))
         return sorted(set(found), key=lambda d: (d.line, d.column, d.message))
+
+
+_FOUND = re.compile(r"found <([\w.:-]+)>")
+
+
+def with_columns(diags: list[Diagnostic], source: bytes) -> list[Diagnostic]:
+    """The diagnostics with the column of the start tag they are about (the element their path ends in, or the
+    element found where another was expected), found on their line of `source`; column 1 where it is not found."""
+    lines = source.split(b"\n")
+    out = []
+    for d in diags:
+        if d.code != CODE or not 0 < d.line <= len(lines):
+            out.append(d)
+            continue
+        where = d.message.split(": ", 1)[0]
+        found = _FOUND.search(d.message)
+        name = found.group(1) if found else re.sub(r"\[\d+\]$", "", where.rpartition("/")[2])
+        text = lines[d.line - 1].decode("utf-8", "replace")
+        m = re.search(r"<(?:[\w.-]+:)?" + re.escape(name.rpartition(":")[2]) + r"(?=[\s/>]|$)", text) if name else None
+        out.append(replace(d, column=m.start() + 1) if m else d)
+    return out
 
 
 def bundled_schema_path() -> Path:
