@@ -27,14 +27,28 @@ def _wait_for(predicate, seconds: float = 60.0) -> bool:  # type: ignore[no-unty
     return False
 
 
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """The CLI with `args` in a process of its own, its standard error written to `log`."""
+    with open(log, "w", encoding="utf-8") as err:
+        return subprocess.Popen([sys.executable, "-c", SCRIPT, *args], stdout=subprocess.DEVNULL, stderr=err)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, as a person ends it; killed if it does not end."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.mark.timeout(120)
 def test_serve_previews_the_site_on_loopback_and_rebuilds_on_save(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(FIXTURE, corpus)
     log = tmp_path / "serve.log"
-    with open(log, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "serve", str(corpus), "--port", "0", "--jobs", "1",
-                                 "-o", str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=err)
+    proc = _start(["serve", str(corpus), "--port", "0", "--jobs", "1", "-o", str(tmp_path / "out")], log)
     try:
         assert _wait_for(lambda: "serving http://127.0.0.1:" in log.read_text(encoding="utf-8")), log.read_text(encoding="utf-8")
         port = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text(encoding="utf-8")).group(1)  # type: ignore[union-attr]
@@ -52,12 +66,7 @@ def test_serve_previews_the_site_on_loopback_and_rebuilds_on_save(tmp_path: Path
         served = urllib.request.urlopen(f"http://127.0.0.1:{port}/letters/{page}", timeout=10).read().decode("utf-8")
         assert "neu gespeichert" in served
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 @pytest.mark.timeout(120)
@@ -66,18 +75,11 @@ def test_build_watch_builds_again_when_a_letter_changes(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE, corpus)
     out = tmp_path / "edition"
     log = tmp_path / "watch.log"
-    with open(log, "w", encoding="utf-8") as err:
-        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, "build", str(corpus), "-o", str(out), "--no-pdf", "--jobs", "1", "--watch"],
-                                stdout=subprocess.DEVNULL, stderr=err)
+    proc = _start(["build", str(corpus), "-o", str(out), "--no-pdf", "--jobs", "1", "--watch"], log)
     try:
         assert _wait_for(lambda: "watching" in log.read_text(encoding="utf-8")), log.read_text(encoding="utf-8")
         letter = corpus / LETTER
         letter.write_text(letter.read_text(encoding="utf-8").replace("bleibt Text", "bleibt Text, beobachtet"), encoding="utf-8")
         assert _wait_for(lambda: any("beobachtet" in p.read_text(encoding="utf-8") for p in (out / "text").glob("*.txt")))
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)

@@ -427,17 +427,21 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def run_then_kill(args: list[str], *, after: float) -> None:
+    """Run the CLI with `args` in a process of its own and SIGKILL it `after` seconds (unless it ended before)."""
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=after)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.mark.timeout(120)
 def test_sigkill_during_link_write_leaves_every_file_old_or_new(tmp_path: Path) -> None:
     root = corpus(tmp_path)
     before = {p: p.read_bytes() for p in (root / "letters").glob("*.xml")}
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, "link", "--write", "--jobs", "1", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=0.4)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    run_then_kill(["link", "--write", "--jobs", "1", str(root)], after=0.4)
     for path, old in before.items():
         data = path.read_bytes()
         assert data == old or data.startswith(b"<?xml") and data.rstrip().endswith(b"</TEI>"), path
@@ -481,13 +485,7 @@ def test_a_big_letter_stays_within_a_memory_limit(tmp_path: Path, command: str) 
 def test_sigkill_during_build_then_a_build_recovers(tmp_path: Path) -> None:
     root = corpus(tmp_path)
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, "build", str(root), "-o", str(out), "--no-pdf", "--jobs", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        proc.wait(timeout=1.0)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    run_then_kill(["build", str(root), "-o", str(out), "--no-pdf", "--jobs", "1"], after=1.0)
     assert main(["build", str(root), "-o", str(out), "--no-pdf", "--jobs", "1", "--force"]) in (0, 1)
     assert not [p for p in out.rglob("*.tmp")], "temporary files of the killed run are gone"
     full = tmp_path / "full"

@@ -348,7 +348,7 @@ class Walker:
             self.writer = saved
 
     def _plain(self, el: etree._Element) -> str:
-        return fold("".join(t for t in _texts_without_notes(el)))
+        return _text_as_read(el)
 
     def _wits(self, el: etree._Element) -> tuple[str, ...]:
         """The sigla of a reading's witnesses (`@wit`) and sources (`@source`, e.g. an editor's conjecture)."""
@@ -440,7 +440,7 @@ class Walker:
         for c in kids:
             if local_name(c) not in ("lem", "rdg", "rdgGrp") and c is not lem:
                 readings.append(self._reading(c, local_name(c)))  # e.g. a note inside app: kept in the entry
-        entry = self._new_entry("variant", _lemma_text(lem) if lem is not None else "", readings, el, self._wits(lem) if lem is not None else ())
+        entry = self._new_entry("variant", self._plain(lem) if lem is not None else "", readings, el, self._wits(lem) if lem is not None else ())
         if lem is not None:
             self.emit(lem, self._shown("lem"), entry.id)
         else:
@@ -457,9 +457,9 @@ class Walker:
         self.children(el)
 
 
-def _lemma_text(el: etree._Element) -> str:
-    """A lemma's text as the reading text shows it: an `app` inside it gives only its own lemma (not its readings),
-    and notes are left out."""
+def _text_as_read(el: etree._Element) -> str:
+    """An element's plain text as the reading text shows it (a lemma, a reading, a correction): notes are left out,
+    and an `app` inside it gives only its own lemma, not its readings."""
     out: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -481,18 +481,6 @@ def _lemma_text(el: etree._Element) -> str:
 
     walk(el)
     return fold("".join(out))
-
-
-def _texts_without_notes(el: etree._Element) -> list[str]:
-    out: list[str] = []
-    if el.text:
-        out.append(el.text)
-    for child in el:
-        if isinstance(child.tag, str) and local_name(child) != "note":
-            out.extend(_texts_without_notes(child))
-        if child.tail:
-            out.append(child.tail)
-    return out
 
 
 TEXT_PARTS = ("front", "body", "back")
