@@ -24,11 +24,6 @@ from typing import Any
 
 from .errors import UsageError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 # key -> (click parameter name, the commands that take it, whether it is a path)
 KEYS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "schema": ("schema_path", ("validate", "build"), True),
@@ -60,6 +55,10 @@ def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None
 
 
 def _load(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported only where there is a file to read: --help stays fast
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         with open(path, "rb") as fh:
             data: dict[str, Any] = tomllib.load(fh)

@@ -13,7 +13,7 @@ from lxml import etree
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
 from ..model import Letter
-from ..xmlfile import atomic_write, local_name
+from ..xmlfile import atomic_write
 from .core import (
     ApparatusEntry,
     Handler,
@@ -44,6 +44,7 @@ TEXT_TABLE: dict[str, Handler] = {
     **{n: B("block", "para") for n in ("p", "ab", "div", "div1", "div2", "div3", "list", "listBibl", "figure", "table", "postscript", "floatingText", "epigraph", "argument", "trailer", "docTitle", "titlePage", "front", "body", "back")},
     **{n: B("block", "lines") for n in ("opener", "closer", "address", "lg")},
     **{n: B("block", "line") for n in ("dateline", "salute", "signed", "addrLine", "l", "byline", "row", "docAuthor", "docDate", "docImprint", "titlePart")},
+    "cell": B("inline", "cell"),  # an inline whose tag the writer knows: the cells of a row kept apart
     "head": B("block", "head"),
     "item": B("block", "item"),
     # inlines that show just their text
@@ -55,7 +56,7 @@ TEXT_TABLE: dict[str, Handler] = {
             "abbr", "expan", "sic", "corr", "orig", "reg", "lem", "add", "subst", "damage", "fw", "roleName",
             "forename", "surname", "addName", "genName", "nameLink", "geogName", "settlement", "country", "region",
             "bloc", "district", "affiliation", "occupation", "span", "author", "editor", "publisher", "pubPlace",
-            "biblScope", "idno", "cell", "cit", "gloss", "stamp", "metamark", "secl",
+            "biblScope", "idno", "cit", "gloss", "stamp", "metamark", "secl",
         )
     },
     **{n: B("inline", before="“", after="”") for n in ("q", "quote", "said", "soCalled")},
@@ -121,7 +122,7 @@ class TextWriter:
             return
         if handler.before:
             self.buf.append(handler.before)
-        if handler.kind == "inline" and local_name(el) == "cell" and _previous_element(el) is not None:
+        if handler.tag == "cell" and _previous_element(el) is not None:
             self.buf.append(" | ")  # a table's cells, apart on their row
 
     def close(self, el: etree._Element, handler: Handler) -> None:
