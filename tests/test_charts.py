@@ -288,12 +288,14 @@ def test_network_nodes_labels_and_links() -> None:
         "persons.html#rosmer",
     ]
     assert [etree.QName(n).localname for n in nodes] == ["a", "a", "g", "a"]
-    # labels outside the circle: on the right anchored at the start, on the left at the end
-    for n in nodes:
+    # labels outside the circle: on the right anchored at the start, on the left at the end; Trotsky, who wrote to
+    # all the others, is the hub in the middle with his label centred below him
+    for n in nodes[1:]:
         circle, text = n.find("s:circle", S), n.find("s:text", S)
         anchor = text.get("text-anchor")
         assert (anchor == "start") == (float(text.get("x")) > float(circle.get("cx")))
-    assert {n.find("s:text", S).get("text-anchor") for n in nodes} == {"start", "end"}
+    assert [n.find("s:text", S).get("text-anchor") for n in nodes][0] == "middle"
+    assert {n.find("s:text", S).get("text-anchor") for n in nodes[1:]} == {"start", "end"}
 
 
 def test_network_labels_do_not_overlap() -> None:
@@ -381,3 +383,16 @@ def test_charts_are_valid_html(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert vnu_errors(tmp_path) == []
+
+
+def test_a_star_network_puts_its_hub_in_the_middle() -> None:
+    """One person's letters (everyone wrote to or got letters from the hub): the hub at the centre, its label below."""
+    nodes = [("hub", "Leon Trotsky", None)] + [(f"p{i}", f"Person {i}", None) for i in range(8)]
+    edges = {("hub", f"p{i}"): i + 1 for i in range(8)}
+    root = etree.fromstring(network(nodes, edges, title="t", desc="d").svg.encode())
+    circles = root.findall(".//{http://www.w3.org/2000/svg}circle")
+    xs = sorted(float(c.get("cx")) for c in circles)
+    hub = max(circles, key=lambda c: float(c.get("r")))
+    assert xs[0] < float(hub.get("cx")) < xs[-1]  # neither end: in the middle
+    label = hub.getparent().find("{http://www.w3.org/2000/svg}text")
+    assert label.get("text-anchor") == "middle" and label.text == "Leon Trotsky"

@@ -64,8 +64,8 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def letter_outputs(out: Path) -> dict[str, int]:
-    """mtime_ns of every per-letter output (pages, texts)."""
-    files = [*(out / "site" / "letters").iterdir(), *(out / "text").iterdir()]
+    """mtime_ns of every per-letter output (pages, texts; the TEI sources beside the pages change with their letters)."""
+    files = [*(out / "site" / "letters").glob("*.html"), *(out / "text").iterdir()]
     return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in files}
 
 
@@ -78,7 +78,7 @@ def test_jobs_1_and_2_give_identical_bytes(tmp_path: Path, corpus: Path) -> None
     two = run(corpus, tmp_path / "two", jobs=2)
     a, b = tree_bytes(tmp_path / "one"), tree_bytes(tmp_path / "two")
     assert a == b
-    assert len([k for k in a if k.startswith("site/letters/")]) == 6
+    assert len([k for k in a if k.startswith("site/letters/") and k.endswith(".html")]) == 6
     assert one.diagnostics == two.diagnostics and one.exit_code == two.exit_code == 0
 
 

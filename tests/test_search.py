@@ -69,8 +69,11 @@ LETTERS = [
 
 def _shell(title: str, main: str, root: str) -> str:
     nav = f'<ul><li><a href="{root}index.html">Letters</a></li><li><a href="{root}search.html">Search</a></li></ul>'
-    return Templates().page(lang="en", title=esc(title), root=root, edition_title="Letters of the Opposition",
-                            nav=nav, main=main, footer="<p>Test edition.</p>")
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{esc(title)}</title>\n'
+            f'<link rel="stylesheet" href="{root}style.css">\n</head>\n<body>\n<header><p>Letters of the Opposition</p>'
+            f'<nav aria-label="Edition">{nav}</nav></header>\n<main id="main">\n{main}\n</main>\n'
+            "<footer><p>Test edition.</p></footer>\n</body>\n</html>\n")
 
 
 def make_site(root: Path, *, reverse: bool = False) -> Path:

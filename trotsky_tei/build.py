@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +26,10 @@ from .render.outputs import Outputs
 from .render.pdf import INSTALL_HINT as PDF_HINT
 from .render.pdf import PdfOptions, stored_letters, write_pdf
 from .render.pdf import available as pdf_available
+from .render.search import search_available
 from .render.site import Site, Templates, claim_output_dir, stored_articles
 from .store import Store
+from .xmlfile import atomic_write, read_bytes
 
 if TYPE_CHECKING:
     from .letter_pass import CheckOptions, LetterOutcome, PassResult
@@ -100,7 +103,7 @@ def epub_name(data: EditionData) -> str:
     return f"{slugify(data.edition.title).lower()}.epub"
 
 
-CONSUMERS = ("validate", "link-counts", "record", "cmif", "site", "epub", "text")
+CONSUMERS = ("validate", "link-counts", "record", "cmif", "site", "source", "epub", "text")
 PDF_CONSUMERS = (*CONSUMERS, "pdf")
 
 
@@ -113,6 +116,7 @@ def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
     mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
     executor: str | None = None, pdf: PdfOptions | None | bool = True, check: CheckOptions | None = None,
+    lang: str = "", search: bool | None = None,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
@@ -149,7 +153,7 @@ def build(
             pdf_options = pdf if isinstance(pdf, PdfOptions) else PdfOptions()
             with_pdf = wanted and pdf_available()
             options = PassOptions(consumers=PDF_CONSUMERS if with_pdf else CONSUMERS, check=check or CheckOptions(), site_mode=mode,
-                                  pdf_mode=pdf_options.mode)
+                                  pdf_mode=pdf_options.mode, lang=lang)
             the_pass = CorpusPass([str(corpus_path)], options, store=store, executor=make_executor(jobs, executor))
             passed = the_pass.run(lambda done, total: progress.update(task, completed=done, total=total))
             clock.lap("letters")
@@ -170,17 +174,23 @@ def build(
             outputs = Outputs(out_path, store)
             if templates is None and data.root is not None and (data.root / "templates").is_dir():
                 templates = data.root / "templates"
-            site = Site(data, out_path / "site", mode, Templates(templates), articles=stored_articles(store, passed))
+            site = Site(data, out_path / "site", mode, Templates(templates), articles=stored_articles(store, passed), lang=passed.run.lang,
+                        sources=lambda info: store.part_bytes(info.letter.path, "source") or b"",
+                        search=search is not False and search_available() and bool(data.letters))
             record_keys = [by_path[i.letter.path].meta.value_key("record") for i in data.letters]
             site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")
-            pages = _counts(outputs, "site/letters/")
+            search_key = key_of(site.shell_key(), [(i.slug, site.page_key(n, k)) for n, (i, k) in enumerate(zip(data.letters, keys, strict=True))])
+            search_step = _search_step(site, out_path / "site", search, search_key)
+            clock.lap("search")
+            pages = _counts(outputs, "site/letters/", ".html")  # the TEI sources beside them are not pages
             site_files = sum(_counts(outputs, "site/"))
             site_warns = sorted({d for o in passed.outcomes for d in o.meta.diagnostics_of("site")})
             result.diagnostics.extend(site_warns)
             result.steps.append(Step("site", _status(site_warns), (
                 f"{count(site_files, 'file')} ({_kept(pages, 'letter page')}), {_count(site_warns)}"
             )))
+            result.steps.append(search_step)
 
             for info, key in zip(data.letters, keys, strict=True):
                 outputs.write(f"text/{info.slug}.txt", key_of(key, info.slug), lambda info=info: store.part(info.letter.path, "text") or "")  # type: ignore[misc]
@@ -194,7 +204,8 @@ def build(
 
             name = epub_name(data)
             book_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
-            frame_key = key_of(data.edition, data.registry.content_key(), [(i.slug, k) for i, k in zip(data.letters, record_keys, strict=True)])
+            frame_key = key_of(data.edition, data.registry.content_key(), passed.run.lang,
+                               [(i.slug, k) for i, k in zip(data.letters, record_keys, strict=True)])
             outputs.write_file(name, book_key, lambda tmp: _book(data, out_path / name, tmp, store, passed, outputs, keys, frame_key))
             for info, key in zip(data.letters, keys, strict=True):  # what each chapter of the book was made from
                 outputs.note(f"{name}#letter-{info.slug}.xhtml", key)
@@ -283,9 +294,12 @@ def _remove_stale_temporaries(out: Path) -> None:
                     os.unlink(os.path.join(dirpath, name))
 
 
-def _counts(outputs: Outputs, prefix: str) -> tuple[int, int]:
-    """(written, kept) of the outputs under `prefix`."""
-    return sum(1 for r in outputs.written if r.startswith(prefix)), sum(1 for r in outputs.kept if r.startswith(prefix))
+def _counts(outputs: Outputs, prefix: str, suffix: str = "") -> tuple[int, int]:
+    """(written, kept) of the outputs under `prefix` (ending in `suffix`)."""
+    def ours(r: str) -> bool:
+        return r.startswith(prefix) and r.endswith(suffix)
+
+    return sum(1 for r in outputs.written if ours(r)), sum(1 for r in outputs.kept if ours(r))
 
 
 def _kept(counts: tuple[int, int], what: str) -> str:
@@ -308,6 +322,31 @@ def _validation_diagnostics(passed: PassResult) -> list[Diagnostic]:
         out.extend(_cap_schema(outcome.path, _order(diags), DEFAULT_MAX_SCHEMA_ERRORS)[0])
     out.extend(passed.extra)
     return out
+
+
+SEARCH_STAMP = ".trotsky-tei-key"  # in pagefind/: what the index was made from (the letter pages' keys)
+
+
+def _search_step(site: Site, folder: Path, search: bool | None, key: str) -> Step:
+    """The search index of the site's letter pages: made again when a letter page changed, came or went."""
+    from .render.search import BUNDLE_DIR, INSTALL_HINT, SearchError, index_site
+
+    stamp = folder / BUNDLE_DIR / SEARCH_STAMP
+    if search is False or not site.search:
+        if (folder / BUNDLE_DIR / "pagefind-entry.json").is_file():
+            shutil.rmtree(folder / BUNDLE_DIR)  # an index of an earlier build would find pages that are gone
+        if search is False:
+            return Step("search", "skipped", "not made (--no-search)")
+        return Step("search", "skipped", "no letters" if not site.data.letters else f"not made: {INSTALL_HINT}")
+    old, _why = read_bytes(stamp)
+    if old == key.encode():
+        return Step("search", "ok", f"pagefind/ (up to date, {count(len(site.data.letters), 'letter')})")
+    try:
+        made = index_site(folder, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in site.data.letters])
+    except SearchError as exc:
+        return Step("search", "errors", f"not made: {exc}")
+    atomic_write(stamp, key.encode(), durable=False)
+    return Step("search", "ok", f"pagefind/ ({count(len(made.pages), 'letter')} indexed, {count(len(made.files), 'file')})")
 
 
 def _link_step(passed: PassResult) -> Step:
@@ -343,7 +382,7 @@ def _book(
     previous = path if outputs.fresh_file(rel) else None
     frame = outputs.last.get(f"{rel}#frame")
     write_book(data, tmp, stored_chapters(store, passed), previous=previous, unchanged=unchanged,
-               frame_unchanged=frame is not None and frame[0] == frame_key)
+               frame_unchanged=frame is not None and frame[0] == frame_key, language=passed.run.lang)
 
 
 class _Clock:

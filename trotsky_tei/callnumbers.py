@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
+from .i18n import ENGLISH, N_, Messages
 from .model import CallNumber, Collection, Entity
 from .reader import text_of
 from .registry import Registry
@@ -266,7 +267,8 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
     return replace(cn, cert=idno_el.get("cert"), url=cn.url or explicit_url, certainty=certainty)
 
 
-CERTAIN_PARTS = {"repository": "repository", "collection": "collection", "idno": "item number"}
+CERTAIN_PARTS = {"repository": N_("repository"), "collection": N_("collection"), "idno": N_("item number")}
+CERTAINTIES = (N_("low"), N_("medium"), N_("high"), N_("unknown"))  # @cert values, as the notes say them
 
 
 def _certainty(*elements: etree._Element | None) -> tuple[tuple[str, str], ...]:
@@ -303,18 +305,19 @@ def with_certainty(call_numbers: tuple[CallNumber, ...], tree: etree._ElementTre
     return tuple(out)
 
 
-def certainty_note(cn: CallNumber) -> str | None:
+def certainty_note(cn: CallNumber, t: Messages = ENGLISH) -> str | None:
     """What a reader must know of an inferred call number: "collection inferred, certainty: medium"; None if nothing.
 
     From the parts the encoder marked with `@cert` (a repository, collection or item number the sources do not give
-    but the editors infer); parts of the same certainty are named together.
+    but the editors infer); parts of the same certainty are named together. `t`: the language of the words.
     """
     by_cert: dict[str, list[str]] = {}
     for part, cert in cn.certainty:
         by_cert.setdefault(cert, []).append(CERTAIN_PARTS.get(part, part))
     if not by_cert:
-        return f"item number inferred, certainty: {cn.cert}" if cn.cert else None
-    return "; ".join(f"{' and '.join(parts)} inferred, certainty: {cert}" for cert, parts in by_cert.items())
+        return t("%(parts)s inferred, certainty: %(cert)s", parts=t("item number"), cert=t(cn.cert)) if cn.cert else None
+    return "; ".join(t("%(parts)s inferred, certainty: %(cert)s", parts=t(" and ").join(t(p) for p in parts), cert=t(cert))
+                     for cert, parts in by_cert.items())
 
 
 def structured_call_numbers(tree: etree._ElementTree, registry: Registry) -> list[tuple[CallNumber, etree._Element]]:

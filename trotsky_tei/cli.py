@@ -318,6 +318,21 @@ def export_cmif_cmd(
     ctx.exit(1 if has_errors(diags) else 0)
 
 
+def _check_lang(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    from .i18n import LANGUAGES, choose
+
+    if not value:
+        return ""
+    if choose(value).code != value.strip().lower()[:2] or value.strip().lower()[:2] not in LANGUAGES:
+        raise click.BadParameter(f"{value!r}: labels are provided in {', '.join(LANGUAGES)} (a region may follow: de-AT)")
+    return value
+
+
+_LANG_OPTION = click.option(
+    "--lang", default=None, metavar="TAG", callback=_check_lang,
+    help="The language of the labels and dates: en, de or fr (a region may follow, e.g. de-AT); default: edition.xml's language, else English.",
+)
+
 # export text (plain text, one file per letter)
 
 
@@ -327,14 +342,15 @@ def export_cmif_cmd(
 @click.option("--width", type=click.IntRange(min=20), default=72, show_default=True, help="Wrap the text at this many characters.")
 @click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Reading text (corrections, expansions) or the original readings.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render in N processes (default: all cores).")
+@_LANG_OPTION
 @click.pass_context
-def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str, jobs: int | None) -> None:
+def export_text_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, width: int, mode: str, jobs: int | None, lang: str) -> None:
     """Write each letter as plain text: header, wrapped text with [n] note markers, notes, apparatus."""
     from .console import count, make_console
     from .errors import has_errors
     from .render.text import export_text
 
-    written, stdout_text, diags = export_text(paths, out, width=width, mode=mode, jobs=jobs)  # type: ignore[arg-type]
+    written, stdout_text, diags = export_text(paths, out, width=width, mode=mode, jobs=jobs, lang=lang)  # type: ignore[arg-type]
     if out == "-":
         click.echo(stdout_text, nl=False)
     console = make_console(stderr=True)
@@ -375,18 +391,22 @@ def _finish_export(ctx: click.Context, data: EditionData, warns: Iterable[Diagno
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-o", "--output", "out", required=True, metavar="DIR", help="Folder for the site (created; see --force).")
 @_MODE_OPTION
-@click.option("--templates", metavar="DIR", help="Folder with page.html / style.css / print.css overriding the bundled ones (default: <corpus root>/templates if present).")
+@click.option("--templates", metavar="DIR", help="Folder with page templates (base.html, letter.html, …) or style.css / print.css overriding the bundled ones, file by file (default: <corpus root>/templates if present).")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render letter pages in N processes (default: all cores).")
+@_LANG_OPTION
+@click.option("--no-search", is_flag=True, help="Leave out the search page and its index (made where trotsky-tei[search], Pagefind, is installed).")
 @click.pass_context
 def export_html(
-    ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool, jobs: int | None
+    ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, templates: str | None, force: bool, jobs: int | None, lang: str,
+    no_search: bool,
 ) -> None:
     """Write a static HTML edition: index, letter pages, registers, concordance, about page."""
     from .console import count
     from .render.site import export_html as write_site
 
-    data, written, warns = write_site(list(paths), out, mode=mode, templates=templates, force=force, jobs=jobs)
+    data, written, warns = write_site(list(paths), out, mode=mode, templates=templates, force=force, jobs=jobs, lang=lang,
+                                     search=False if no_search else None)
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')}, {count(len(written), 'file')} written to {out}")
 
 
@@ -395,14 +415,15 @@ def export_html(
 @click.option("-o", "--output", "out", required=True, metavar="FILE", help="The .epub file to write.")
 @click.option("--mode", type=click.Choice(["reading", "diplomatic"]), default="reading", show_default=True, help="Which text the chapters give.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Render chapters in N processes (default: all cores).")
+@_LANG_OPTION
 @click.pass_context
-def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, jobs: int | None) -> None:
+def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, jobs: int | None, lang: str) -> None:
     """Write the letters as one EPUB 3 book (title page, contents, a chapter per letter, registers, colophon)."""
     from .console import count
     from .parallel import LocalExecutor
     from .render.epub import export_book
 
-    data, warns = export_book(list(paths), out, mode=mode, executor=LocalExecutor(jobs))
+    data, warns = export_book(list(paths), out, mode=mode, executor=LocalExecutor(jobs), lang=lang)
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} written to {out}")
 
 
@@ -430,7 +451,7 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 @click.option("-o", "--output", "out", default="edition", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder that trotsky-tei did not make.")
 @_MODE_OPTION
-@click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones (default: <corpus>/templates if present).")
+@click.option("--templates", metavar="DIR", help="Page templates overriding the bundled ones, file by file (default: <corpus>/templates if present).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Validate and render in N processes (default: all cores; 1: no worker processes).")
 @click.option("--no-cache", "--full", "no_cache", is_flag=True, help="Render every letter again, even those unchanged since the last build into DIR.")
 @click.option("--licence", metavar="URL", help="The CMIF file's Creative Commons licence when edition.xml states none (as export cmif --licence).")
@@ -443,11 +464,14 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these validation codes or prefixes (as validate --select); repeatable.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these validation codes or prefixes (as validate --ignore); repeatable.")
 @click.option("--watch", is_flag=True, help="After the build, build again whenever a file of the corpus changes (Ctrl-C ends it).")
+@_LANG_OPTION
+@click.option("--no-search", is_flag=True, help="Leave out the site's search page and index (made where trotsky-tei[search], Pagefind, is installed).")
 @click.pass_context
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
     no_cache: bool, licence: str | None, executor: str | None, paper: str, font_size: float, no_pdf: bool,
-    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...], watch: bool,
+    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...], watch: bool, lang: str,
+    no_search: bool,
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub, DIR/<title>.pdf and DIR/cmif.xml.
 
@@ -472,7 +496,8 @@ def build_cmd(
     def once(*, cache: bool = not no_cache, force: bool = force) -> int:
         result = build(
             corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=cache,
-            licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size),
+            licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size), lang=lang,
+            search=False if no_search else None,
             check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
         )
         _print_render_diagnostics(console, list(result.diagnostics))

@@ -8,9 +8,11 @@ A new output is one more function and one more row; if it needs one, a step in i
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
+from .i18n import messages
 from .letter_pass import LetterDoc, Part, check_tree
 from .registry import Registry
 
@@ -69,7 +71,8 @@ def _html_trees(doc: LetterDoc, mode: str) -> Any:
     from .render.html import render_letter_trees
 
     def make() -> Any:
-        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry, doc.refs.local), mode=mode, path=doc.path, refs=doc.refs)
+        ctx = RenderContext(registry=doc.registry, link_for=_site_link(doc.registry, doc.refs.local), mode=mode, path=doc.path, refs=doc.refs,
+                            t=messages(doc.run.lang))
         return render_letter_trees(doc.tree, record_of(doc).letter, ctx, mode=mode)  # call numbers from the registry
 
     return doc.memo(f"html-{mode}", make)
@@ -94,13 +97,21 @@ def _site_link(registry: Registry, local: dict[str, Any]) -> Callable[[str], str
 
 
 def _site(doc: LetterDoc) -> Part:
-    from .render.site import letter_article
-
+    """The letter page's parts (metadata, text, notes, apparatus) as HTML, for the page template (render/site.py)."""
     if doc.kind != "letter" or doc.letter is None:
         return Part()
     trees = _html_trees(doc, doc.run.options.site_mode)
-    article = letter_article(trees, record_of(doc), doc.run.options.site_mode)
-    return Part(content=article, diagnostics=tuple(trees.warnings), title=trees.title)
+    frag = trees.serialise()
+    parts = {"metadata": frag.metadata_html, "body": frag.body_html, "notes": frag.notes_html.strip() and frag.notes_html,
+             "apparatus": frag.apparatus_html.strip() and frag.apparatus_html}
+    return Part(content=json.dumps(parts, ensure_ascii=False, sort_keys=True), diagnostics=tuple(trees.warnings), title=frag.title)
+
+
+def _source(doc: LetterDoc) -> Part:
+    """The letter's file, byte for byte as it was read, for the site to offer beside the letter's page."""
+    if doc.kind != "letter" or doc.letter is None:
+        return Part()
+    return Part(content=doc.data)
 
 
 def _epub(doc: LetterDoc) -> Part:
@@ -135,7 +146,7 @@ def _text(doc: LetterDoc) -> Part:
     if doc.kind != "letter" or doc.letter is None:
         return Part()
     opts = doc.run.options
-    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
+    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs, t=messages(doc.run.lang))
     letter = _with_call_numbers(doc)  # call numbers completed from the registry, as every page shows them
     text, warnings = render_letter_text(doc.tree, letter, ctx, opts.text_width, opts.text_mode)  # type: ignore[arg-type]
     return Part(content=text, diagnostics=tuple(warnings))
@@ -147,7 +158,7 @@ def _pdf(doc: LetterDoc) -> Part:
 
     if doc.kind != "letter" or doc.letter is None:
         return Part()
-    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs)
+    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs, t=messages(doc.run.lang))
     mode = "diplomatic" if doc.run.options.pdf_mode == "diplomatic" else "reading"
     content, warnings = render_letter_pdf(doc.tree, record_of(doc), ctx, mode)  # type: ignore[arg-type]
     return Part(content=content, diagnostics=tuple(warnings))
@@ -169,6 +180,7 @@ CONSUMERS: dict[str, Callable[[LetterDoc], Part]] = {
     "record": _record,
     "cmif": _cmif,
     "site": _site,
+    "source": _source,
     "epub": _epub,
     "text": _text,
     "pdf": _pdf,

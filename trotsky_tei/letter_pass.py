@@ -32,6 +32,7 @@ from typing import Any
 
 from . import codec
 from .errors import Diagnostic, SchemaError, Severity, UsageError
+from .i18n import Lang, choose
 from .keys import code_hash, key_of
 from .model import Edition
 from .parallel import Executor, LocalExecutor
@@ -77,6 +78,7 @@ class PassOptions:
     pdf_mode: str = "reading"
     cmif_base_url: str | None = None
     link_write: str = ""  # "write" or "dry-run": what `link` does to the files it reports on
+    lang: str = ""  # the language of the labels and dates (en, de, fr; "" : the edition's), as `--lang` gives it
 
     def __post_init__(self) -> None:
         from .consumers import CONSUMERS
@@ -110,6 +112,11 @@ class Run:
             self._schema = compile_schema(check.schema_path)
         return self._schema
 
+    @property
+    def lang(self) -> Lang:
+        """The language of the outputs' labels and dates: `--lang`, else the edition's, else English."""
+        return choose(self.options.lang, self.edition.language)
+
     def common_key(self, registry_key: str) -> str:
         """What every letter's results depend on besides its own bytes and the registry entries it looked up."""
         found = self._keys.get(registry_key)
@@ -121,7 +128,7 @@ class Run:
             found = self._keys[registry_key] = key_of(
                 code_hash(), self.options, registry.layout_key(), registry.roots, self.schema_digest,
                 self.edition if consumers & EDITION_CONSUMERS else None,
-                self.today if "validate" in consumers else "",
+                self.today if "validate" in consumers else "", self.lang,
             )
         return found
 
@@ -195,7 +202,7 @@ class Part:
     output (stored compressed, read back when an output file is written), its diagnostics, and a title."""
 
     value: Any = None
-    content: str | None = None
+    content: str | bytes | None = None  # bytes: stored as they are (a letter's own file, byte for byte)
     diagnostics: tuple[Diagnostic, ...] = ()
     title: str = ""
 

@@ -123,6 +123,11 @@ class Store:
         row = self.db.execute("SELECT data FROM part WHERE path = ? AND name = ?", (path, name)).fetchone()
         return unpack(row[0]) if row else None
 
+    def part_bytes(self, path: str, name: str) -> bytes | None:
+        """One stored part of a letter, as the bytes it was stored as."""
+        row = self.db.execute("SELECT data FROM part WHERE path = ? AND name = ?", (path, name)).fetchone()
+        return bytes(row[0]) if row else None
+
     def has_parts(self, path: str, names: Iterable[str]) -> bool:
         wanted = set(names)
         rows = self.db.execute("SELECT name FROM part WHERE path = ?", (path,)).fetchall()
@@ -148,10 +153,10 @@ class Store:
         self.db.executemany("DELETE FROM output WHERE rel = ?", [(r,) for r in rels])
 
 
-def pack(text: str) -> bytes:
-    """A part as stored: UTF-8 (not compressed: a part is written once and read once or twice, and compressing
-    it would cost more time than the disk space it saves is worth)."""
-    return text.encode("utf-8")
+def pack(text: str | bytes) -> bytes:
+    """A part as stored: UTF-8, or bytes as they are (not compressed: a part is written once and read once or
+    twice, and compressing it would cost more time than the disk space it saves is worth)."""
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def unpack(data: bytes) -> str:

@@ -6,6 +6,7 @@ outside the corpus is read). Exit status: 0 clean, 1 problems found, 2 usage err
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -308,9 +309,16 @@ def _inject(body: str, fmt: str) -> Callable[[Path], list[str]]:
     return setup
 
 
+# the only scripts a page of ours may hold: the search page's Pagefind UI (our markup, not the letters') and a
+# letter's schema.org data (JSON, which a browser never runs; `<` in it is written \u003c, so it cannot end it)
+OUR_SCRIPTS = re.compile(r'<script src="pagefind/pagefind-component-ui\.js" defer></script>|<script type="application/ld\+json">[^<]*</script>')
+
+
 def _no_script(tmp: Path) -> None:
     for path in tmp.rglob("*.html"):
-        text = path.read_text(encoding="utf-8").lower()
+        if "pagefind" in path.relative_to(tmp).parts:
+            continue  # Pagefind's own files
+        text = OUR_SCRIPTS.sub("", path.read_text(encoding="utf-8")).lower()
         assert "<script" not in text and "javascript:" not in text and "onerror=" not in text, path
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from ..i18n import N_
 from .core import esc, safe_href
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -45,19 +46,19 @@ MAX_LABEL = 40
 MAX_TABLE_LABEL = 200
 
 DEFAULT_LABELS: dict[str, str] = {
-    "letter": "letter",
-    "letters": "letters",
-    "year": "Year",
-    "count": "Letters",
-    "total": "Total",
-    "no_dated": "No dated letters.",
-    "years_summary": "{total} from {first} to {last}; the most in {peak} ({peak_count}).",
-    "pair": "Correspondents",
-    "by_direction": "By direction",
-    "no_exchange": "no letters to or from the others shown",
-    "no_correspondents": "No correspondents.",
-    "left_out": "{n} more correspondents with fewer letters are not shown.",
-    "line_width": "Line width: number of letters",
+    "letter": N_("letter"),
+    "letters": N_("letters"),
+    "year": N_("Year"),
+    "count": N_("Letters"),
+    "total": N_("Total"),
+    "no_dated": N_("No dated letters."),
+    "years_summary": N_("{total} from {first} to {last}; the most in {peak} ({peak_count})."),
+    "pair": N_("Correspondents"),
+    "by_direction": N_("By direction"),
+    "no_exchange": N_("no letters to or from the others shown"),
+    "no_correspondents": N_("No correspondents."),
+    "left_out": N_("{n} more correspondents with fewer letters are not shown."),
+    "line_width": N_("Line width: number of letters"),
 }
 
 INK = "currentColor"
@@ -485,14 +486,22 @@ def network(
     # the layout, centred on (0, 0) and shifted into the viewBox at the end: clockwise from the top, the first half
     # down the right side, the rest up the left; the heights are 3/4 evenly spaced and 1/4 evenly spaced angles, so
     # that labels level with their nodes are at least a line apart and the nodes are not crowded at the sides
-    count = len(shown)
+    # an edition of one person's letters is a star: its hub (the correspondent with the most letters, who exchanged
+    # letters with most of the others) goes in the middle, its label below it, and the others round it
+    partners = {b if a == shown[0].id else a for a, b in pairs if shown[0].id in (a, b)} if shown else set()
+    hub = len(shown) >= 4 and len(partners) >= 0.6 * (len(shown) - 1)
+    ringed = shown[1:] if hub else shown
+    count = len(ringed)
     on_right = (count + 1) // 2
     radius = max(150.0, on_right * LINE_HEIGHT / (2 * EVEN))
     ring = radius + LABEL_GAP
     placed: list[Placed] = []
-    for i, node in enumerate(shown):
+    if hub:
+        r = node_radius(shown[0].total)
+        placed.append(Placed(shown[0], 0.0, 0.0, r, 0, 0.0, r + LINE_HEIGHT * 0.8))
+    for i, node in enumerate(ringed):
         r = node_radius(node.total)
-        if count == 1:
+        if count == 1 and not hub:
             placed.append(Placed(node, 0.0, 0.0, r, 1, r + 6, 0.0))
             continue
         side, k, j = (1, on_right, i) if i < on_right else (-1, count - on_right, i - on_right)
@@ -503,11 +512,11 @@ def network(
     reach = MAX_LINE / 2  # a line's round end beyond its node
     left = min(
         [p.x - p.r - reach for p in placed]
-        + [p.lx - text_width(p.node.label, LABEL_SIZE) for p in placed if p.side < 0]
+        + [p.lx - text_width(p.node.label, LABEL_SIZE) * (0.5 if p.side == 0 else 1) for p in placed if p.side <= 0]
     )
     right = max(
         [p.x + p.r + reach for p in placed]
-        + [p.lx + text_width(p.node.label, LABEL_SIZE) for p in placed if p.side > 0]
+        + [p.lx + text_width(p.node.label, LABEL_SIZE) * (0.5 if p.side == 0 else 1) for p in placed if p.side >= 0]
     )
     top = min([p.y - p.r - reach for p in placed] + [p.ly - LINE_HEIGHT / 2 for p in placed])
     bottom = max([p.y + p.r + reach for p in placed] + [p.ly + LINE_HEIGHT / 2 for p in placed])
@@ -553,8 +562,13 @@ def network(
             x=num(p.lx + dx),
             y=num(p.ly + dy),
             dy="0.35em",
-            text_anchor="start" if p.side > 0 else "end",
+            text_anchor="start" if p.side > 0 else "end" if p.side < 0 else "middle",
         )
+        if p.side == 0:  # the hub's label lies over the lines: a halo of the paper's colour keeps it legible
+            halo = group[-1]
+            halo.set("stroke", "#ffffff")
+            halo.set("stroke-width", "4.0")
+            halo.set("paint-order", "stroke")
 
     if samples:
         legend = sub(svg, "g", class_="legend", fill=INK, font_size=num(LABEL_SIZE))

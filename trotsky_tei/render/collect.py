@@ -13,6 +13,7 @@ from lxml import etree
 
 from ..callnumbers import structured_call_numbers
 from ..errors import Diagnostic, Severity
+from ..i18n import N_
 from ..model import Edition, Entity, Letter, Mention
 from ..reader import text_of
 from ..refs import References
@@ -32,9 +33,9 @@ AUTHORITY_URLS: dict[str, tuple[str, str]] = {
     "isni": ("ISNI", "https://isni.org/isni/{}"),
 }
 
-REGISTER_KINDS = (("person", "persons", "People"), ("place", "places", "Places"), ("org", "orgs", "Organisations"))
+REGISTER_KINDS = (("person", "persons", N_("People")), ("place", "places", N_("Places")), ("org", "orgs", N_("Organisations")))
 # registers an edition has only where it has such entries (its letters' own lists of works and events)
-EXTRA_REGISTER_KINDS = (("work", "works", "Works"), ("event", "events", "Events"))
+EXTRA_REGISTER_KINDS = (("work", "works", N_("Works")), ("event", "events", N_("Events")))
 REGISTER_PAGES = {"person": "persons", "place": "places", "org": "orgs", "repository": "orgs", "work": "works", "event": "events"}
 
 
@@ -44,8 +45,8 @@ def register_kinds(registry: Registry) -> tuple[tuple[str, str, str], ...]:
     return REGISTER_KINDS + extra
 ROLES = ("sent", "received", "mentioned", "credited")
 # how a register entry introduces its letters in each role (a place "sends" the letters written at it)
-ROLE_WORDS = {"sent": "Letters from", "received": "Letters to", "mentioned": "Mentioned in", "credited": "Credited in"}
-PLACE_SENT_WORDS = "Letters written at"
+ROLE_WORDS = {"sent": N_("Letters from"), "received": N_("Letters to"), "mentioned": N_("Mentioned in"), "credited": N_("Credited in")}
+PLACE_SENT_WORDS = N_("Letters written at")
 
 
 safe_url = safe_href  # one URL policy for every writer: http(s), mailto or relative, never "//host" or javascript:

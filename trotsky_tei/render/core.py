@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from ..errors import Diagnostic, Severity
+from ..i18n import ENGLISH, Messages
 from ..model import CallNumber, Entity
 from ..reader import DATA_LISTS, is_data_list
 from ..refs import References
@@ -158,6 +159,8 @@ class RenderContext:
     path: str = ""
     call_number_url: Callable[[CallNumber], str | None] = lambda cn: cn.url
     refs: References | None = None
+    # the labels and dates of the edition's language (trotsky_tei.i18n)
+    t: Messages = ENGLISH
     # every link to a register entry made while rendering: (element, entry id), so an EPUB can repoint them
     register_links: list[tuple[etree._Element, str]] = field(default_factory=list)
 

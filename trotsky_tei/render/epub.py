@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from lxml import etree
 
 from ..errors import Diagnostic
+from ..i18n import Lang, Messages, messages
 from ..model import Edition, Entity
 from ..registry import Registry
 from ..xmlfile import refuse_special, umask
@@ -168,21 +169,22 @@ def chapter(trees: LetterTrees, info: LetterInfo, mode: str, book_lang: str, reg
         asides.append(li)
     if asides:
         asides[-1].tail = None
+    t = trees.ctx.t
     credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
     if info.rights:
-        credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
+        credits += f"<dt>{esc(t('Rights'))}</dt><dd>{esc(info.rights)}</dd>"
     trees.metadata.tail = None
     parts = [
         f'<section epub:type="chapter" class="letter">\n<h1>{esc(trees.title)}</h1>',
         _xhtml(trees.metadata),
         f'<dl class="letter-credits">{credits}</dl>' if credits else "",
-        f'<h2>Text</h2>\n<div class="letter-body">\n{_xhtml(view)}\n</div>',  # h2: the letter's own heads are h3
+        f'<h2>{esc(t("Text"))}</h2>\n<div class="letter-body">\n{_xhtml(view)}\n</div>',  # h2: the letter's own heads are h3
     ]
     if asides:
-        parts.append(f'<section class="notes">\n<h2>Notes</h2>\n{_xhtml(*asides)}\n</section>')
+        parts.append(f'<section class="notes">\n<h2>{esc(t("Notes"))}</h2>\n{_xhtml(*asides)}\n</section>')
     if trees.apparatus is not None:
         trees.apparatus.tail = None
-        parts.append(f'<section class="apparatus">\n<h2>Apparatus</h2>\n{_xhtml(trees.apparatus)}\n</section>')
+        parts.append(f'<section class="apparatus">\n<h2>{esc(t("Apparatus"))}</h2>\n{_xhtml(trees.apparatus)}\n</section>')
     parts.append("</section>")
     return xhtml_page(trees.title, "\n".join(p for p in parts if p), book_lang)
 
@@ -214,6 +216,10 @@ class Book:
     spine: list[str] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     warnings: list[Diagnostic] = field(default_factory=list)
+    language: Lang = field(default_factory=Lang)  # of the labels (the book's own `lang` is the edition's)
+
+    def __post_init__(self) -> None:
+        self.t: Messages = messages(self.language)
 
     @property
     def lang(self) -> str:
@@ -248,7 +254,8 @@ class Book:
         if ed.subtitle:
             parts.append(f'<p class="subtitle">{esc(ed.subtitle)}</p>')
         if ed.editors:
-            parts.append(f"<p>Edited by {esc(', '.join(ed.editors))}</p>")
+            edited = self.t("Edited by %(names)s", names=", ".join(ed.editors))
+            parts.append(f"<p>{esc(edited)}</p>")
         if ed.publisher or ed.date:
             parts.append(f"<p>{esc(', '.join(p for p in (ed.publisher, ed.date) if p))}</p>")
         parts.append("</section>")
@@ -259,12 +266,14 @@ class Book:
         entries = sorted((e for k in kinds for e in self.data.registry.by_kind(k)), key=lambda e: (e.label.casefold(), e.id))
         if not entries:
             return
-        blocks = [f'<section epub:type="index" class="register">\n<h1>{esc(heading)}</h1>']
+        t = self.t
+        blocks = [f'<section epub:type="index" class="register">\n<h1>{esc(t(heading))}</h1>']
         for ent in entries:
             used = self.data.letters_of(ent.id)
             lines = [f'<section class="register-entry" id="{esc(ent.id)}">\n<h2>{esc(ent.label)}</h2>']
             if len(ent.names) > 1:
-                lines.append(f"<p>Also: {esc('; '.join(ent.names[1:]))}</p>")
+                also = t("Also: %(names)s", names="; ".join(ent.names[1:]))
+                lines.append(f"<p>{esc(also)}</p>")
             if ent.birth or ent.death:
                 span = f"{ent.birth or '?'} – {ent.death or '?'}"
                 lines.append(f"<p>{esc(span)}</p>")
@@ -272,55 +281,55 @@ class Book:
                 lines.append(f"<p>{esc(ent.note)}</p>")
             auth = authority_links(ent)
             if auth:
-                lines.append("<p>Authority records: " + ", ".join(f"{esc(lb)} {xlink(u, v)}" for lb, v, u in auth) + "</p>")
+                lines.append("<p>" + esc(t("Authority records:")) + " " + ", ".join(f"{esc(lb)} {xlink(u, v)}" for lb, v, u in auth) + "</p>")
             for role in ROLES:
                 word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
                 if used[role]:
                     lis = "".join(f'<li><a href="{esc(self.chapter_name(i))}">{esc(i.letter.title)}</a></li>' for i in used[role])
-                    lines.append(f"<p>{esc(word)}:</p>\n<ul>{lis}</ul>")
+                    lines.append(f"<p>{esc(t(word))}:</p>\n<ul>{lis}</ul>")
             lines.append("</section>")
             blocks.append("\n".join(lines))
         blocks.append("</section>")
-        self.add(f"{page}.xhtml", heading, "\n".join(blocks))
+        self.add(f"{page}.xhtml", t(heading), "\n".join(blocks))
 
     def colophon(self) -> None:
-        ed = self.data.edition
-        parts = ['<section epub:type="colophon" class="colophon">\n<h1>Colophon</h1>']
+        ed, t = self.data.edition, self.t
+        parts = [f'<section epub:type="colophon" class="colophon">\n<h1>{esc(t("Colophon"))}</h1>']
         parts.append(f"<p>{esc(ed.title)}{esc('. ' + ed.subtitle) if ed.subtitle else ''}.</p>")
         if ed.editors:
-            parts.append(f"<p>Edited by {esc(', '.join(ed.editors))}.</p>")
+            parts.append("<p>" + esc(t("Edited by %(names)s", names=", ".join(ed.editors))) + ".</p>")
         if ed.publisher or ed.date:
-            parts.append(f"<p>Published by {esc(', '.join(p for p in (ed.publisher, ed.date) if p))}.</p>")
+            parts.append("<p>" + esc(t("Published by %(names)s", names=", ".join(p for p in (ed.publisher, ed.date) if p))) + ".</p>")
         if ed.licence or ed.licence_url:
-            parts.append(f"<p>Licence: {xlink(ed.licence_url, ed.licence or ed.licence_url)}</p>")
+            parts.append("<p>" + esc(t("Licence:")) + f" {xlink(ed.licence_url, ed.licence or ed.licence_url)}</p>")
         if ed.identifier:
-            parts.append(f"<p>Identifier: {esc(ed.identifier)}</p>")
+            parts.append("<p>" + esc(t("Identifier: %(id)s", id=ed.identifier)) + "</p>")
         credited = [i for i in self.data.letters if i.credits or i.rights or i.letter.sources]
         if credited:
-            parts.append("<h2>Credits and rights of the letters</h2>\n<dl>")
+            parts.append("<h2>" + esc(t("Credits and rights of the letters")) + "</h2>\n<dl>")
             for info in credited:
                 facts = [f"{r} {n}" if r.lower().endswith(("by", "von", "par")) else f"{r}: {n}" for r, n in info.credits]
-                facts += [f"Source: {s}" for s in info.letter.sources]
+                facts += [t("Source: %(source)s", source=s) for s in info.letter.sources]
                 if info.rights:
-                    facts.append(f"Rights: {info.rights}")
+                    facts.append(t("Rights: %(rights)s", rights=info.rights))
                 parts.append(
                     f'<dt><a href="{esc(self.chapter_name(info))}">{esc(info.letter.title)}</a></dt>'
                     + "".join(f"<dd>{esc(f)}</dd>" for f in facts)
                 )
             parts.append("</dl>")
-        parts.append("<p>Made with trotsky-tei.</p>\n</section>")
-        self.add("colophon.xhtml", "Colophon", "\n".join(parts))
+        parts.append("<p>" + esc(t("Made with trotsky-tei.")) + "</p>\n</section>")
+        self.add("colophon.xhtml", t("Colophon"), "\n".join(parts))
 
     def nav(self) -> str:
         items = "\n".join(f'<li><a href="{esc(h)}">{esc(label)}</a></li>' for h, label in self.toc)
         body = (
-            f'<nav epub:type="toc" id="toc">\n<h1>Contents</h1>\n<ol>\n{items}\n</ol>\n</nav>\n'
-            '<nav epub:type="landmarks" id="landmarks" hidden="hidden">\n<h2>Landmarks</h2>\n<ol>\n'
-            '<li><a epub:type="titlepage" href="title.xhtml">Title page</a></li>\n'
-            + (f'<li><a epub:type="bodymatter" href="{esc(self.spine[1])}">Letters</a></li>\n' if len(self.spine) > 1 else "")
+            '<nav epub:type="toc" id="toc">\n<h1>' + esc(self.t("Contents")) + f'</h1>\n<ol>\n{items}\n</ol>\n</nav>\n'
+            '<nav epub:type="landmarks" id="landmarks" hidden="hidden">\n<h2>' + esc(self.t("Landmarks")) + '</h2>\n<ol>\n'
+            '<li><a epub:type="titlepage" href="title.xhtml">' + esc(self.t("Title page")) + '</a></li>\n'
+            + (f'<li><a epub:type="bodymatter" href="{esc(self.spine[1])}">' + esc(self.t("Letters")) + '</a></li>\n' if len(self.spine) > 1 else "")
             + "</ol>\n</nav>"
         )
-        return xhtml_page("Contents", body, self.lang)
+        return xhtml_page(self.t("Contents"), body, self.lang)
 
     # package
 
@@ -387,7 +396,7 @@ def zip_entry(name: str, compress: int) -> zipfile.ZipInfo:
 def write_book(
     data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], *, mode: str = "reading",
     previous: Path | None = None, unchanged: Callable[[LetterInfo], str | None] | None = None,
-    frame_unchanged: bool = False,
+    frame_unchanged: bool = False, language: Lang | None = None,
 ) -> None:
     """Write the book to `path`: `chapters(info)` gives each letter's chapter (XHTML) and title, as the pass made them.
 
@@ -400,11 +409,11 @@ def write_book(
     """
     if previous is not None and unchanged is not None and frame_unchanged:
         try:
-            _write_book(data, path, chapters, mode, previous, unchanged, frame=True)
+            _write_book(data, path, chapters, mode, previous, unchanged, frame=True, language=language)
             return
         except _NotCopied:
             pass  # the earlier book lacks something: made anew below
-    _write_book(data, path, chapters, mode, previous, unchanged, frame=False)
+    _write_book(data, path, chapters, mode, previous, unchanged, frame=False, language=language)
 
 
 class _NotCopied(Exception):
@@ -414,8 +423,9 @@ class _NotCopied(Exception):
 def _write_book(
     data: EditionData, path: Path, chapters: Callable[[LetterInfo], tuple[str, str]], mode: str,
     previous: Path | None, unchanged: Callable[[LetterInfo], str | None] | None, *, frame: bool,
+    language: Lang | None = None,
 ) -> None:
-    book = Book(data, "diplomatic" if mode == "diplomatic" else "reading")
+    book = Book(data, "diplomatic" if mode == "diplomatic" else "reading", language=language or Lang())
     names = {book.chapter_name(info): info for info in data.letters}
     old = _Previous.open(previous) if previous is not None and unchanged is not None else None
     if frame and old is None:
@@ -558,7 +568,7 @@ def export_epub(
 
 def export_book(
     paths: Sequence[str], out: str | Path, *, mode: str = "reading", root: Path | None = None,
-    executor: Executor | None = None,
+    executor: Executor | None = None, lang: str = "",
 ) -> tuple[EditionData, list[Diagnostic]]:
     """Write the letters under `paths` as one EPUB 3 book at `out`, reading each letter once (the one pass)."""
     from ..letter_pass import CorpusPass, PassOptions
@@ -566,10 +576,10 @@ def export_book(
     from .collect import edition_data
 
     with Store() as store:
-        result = CorpusPass(list(paths), PassOptions(consumers=("record", "epub"), epub_mode=mode), store=store,
+        result = CorpusPass(list(paths), PassOptions(consumers=("record", "epub"), epub_mode=mode, lang=lang), store=store,
                             executor=executor, edition_root=root).run()
         data = edition_data(result)
-        write_book(data, Path(out), stored_chapters(store, result), mode=mode)
+        write_book(data, Path(out), stored_chapters(store, result), mode=mode, language=result.run.lang)
     return data, sorted({d for o in result.outcomes for d in o.meta.diagnostics_of("epub")})
 
 

@@ -483,7 +483,8 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
         dt.text = term
         return etree.SubElement(dl, "dd")
 
-    for term, people in (("From", letter.senders), ("To", letter.recipients)):
+    t = ctx.t
+    for term, people in ((t("From"), letter.senders), (t("To"), letter.recipients)):
         if people:
             dd = row(term)
             for i, m in enumerate(people):
@@ -491,27 +492,27 @@ def metadata_element(tree: etree._ElementTree, letter: Letter, ctx: RenderContex
                     _tail(dd, "; ")
                 _mention_html(dd, m, tree, ctx)
     if letter.date is not None:
-        dd = row("Date")
+        dd = row(t("Date"))
         when = html_datetime(letter.date.when)
-        t = etree.SubElement(dd, "time" if when else "span")
+        node = etree.SubElement(dd, "time" if when else "span")
         if when:
-            t.set("datetime", when)
-        t.text = letter.date.display
-    for term, place in (("Place", letter.place_sent), ("Received at", letter.place_received)):
+            node.set("datetime", when)
+        node.text = t.date(letter.date)
+    for term, place in ((t("Place"), letter.place_sent), (t("Received at"), letter.place_received)):
         if place is not None and place.name:
             _mention_html(row(term), place, tree, ctx)
     if letter.languages:
-        row("Languages").text = ", ".join(label or ident for ident, label in letter.languages)
+        row(t("Languages")).text = ", ".join(label or ident for ident, label in letter.languages)
     for src in source_texts(tree):
-        row("Source").text = src
+        row(t("Source")).text = src
     for cn in with_certainty(letter.call_numbers, tree):
-        dd = row("Call number")
+        dd = row(t("Call number"))
         url = ctx.url_policy(ctx.call_number_url(cn))
-        node = etree.SubElement(dd, "a" if url else "span", {"class": "call-number"})
+        link = etree.SubElement(dd, "a" if url else "span", {"class": "call-number"})
         if url:
-            node.set("href", url)
-        node.text = cn.display
-        note = certainty_note(cn)
+            link.set("href", url)
+        link.text = cn.display
+        note = certainty_note(cn, t)
         if note:  # an inferred part is said so, never shown as plain fact
             _tail(dd, " ")
             etree.SubElement(dd, "span", {"class": "certainty"}).text = f"({note})"
@@ -645,7 +646,7 @@ def render_letter_trees(
         dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-", notes=False)  # the page's notes: the reading's
         views["diplomatic"] = dbody
         wrapper = _root("div", ctx, "letter-views")
-        for view, label in ((body, "Reading text"), (dbody, "Diplomatic text")):
+        for view, label in ((body, ctx.t("Reading text")), (dbody, ctx.t("Diplomatic text"))):
             section = etree.SubElement(wrapper, "section", {"class": f"view view-{'reading' if view is body else 'diplomatic'}"})
             section.set("aria-label", label)
             if "class" in view.attrib:

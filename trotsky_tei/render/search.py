@@ -49,32 +49,24 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, TeiError, UsageError
+from ..i18n import N_, choose, messages
 from .core import esc, fold
 from .langtags import html_lang
 
 BUNDLE_DIR = "pagefind"
 INSTALL_HINT = "search needs Pagefind: pip install 'trotsky-tei[search]'"
 FACETS = ("correspondent", "year", "place", "language", "repository")
-# the filter names the search page shows (Pagefind's filter pane shows a filter's key, its first letter capitalised)
+# the filter names the search page shows (Pagefind's filter pane shows a filter's key, its first letter capitalised),
+# and the search page's own words: English message ids, translated by the edition's catalogue (trotsky_tei.i18n)
 FACET_LABELS: dict[str, dict[str, str]] = {
-    "en": {"correspondent": "Correspondent", "year": "Year", "place": "Place", "language": "Language",
-           "repository": "Repository"},
-    "de": {"correspondent": "Korrespondenz", "year": "Jahr", "place": "Ort", "language": "Sprache",
-           "repository": "Archiv"},
-    "fr": {"correspondent": "Correspondant", "year": "Année", "place": "Lieu", "language": "Langue",
-           "repository": "Fonds"},
+    "en": {"correspondent": N_("Correspondent"), "year": N_("Year"), "place": N_("Place"), "language": N_("Language"),
+           "repository": N_("Repository")},
 }
 SEARCH_LABELS: dict[str, dict[str, str]] = {
-    "en": {"heading": "Search", "placeholder": "Search the letters", "filters": "Filters", "results": "Results",
-           "noscript": "Searching needs JavaScript, which is turned off or not available. Every other page of this "
-                       "edition works without it: the list of letters and the registers lead to every letter."},
-    "de": {"heading": "Suche", "placeholder": "Die Briefe durchsuchen", "filters": "Filter", "results": "Ergebnisse",
-           "noscript": "Die Suche braucht JavaScript, das ausgeschaltet oder nicht verfügbar ist. Alle anderen Seiten "
-                       "dieser Edition kommen ohne aus: Briefverzeichnis und Register führen zu jedem Brief."},
-    "fr": {"heading": "Recherche", "placeholder": "Rechercher dans les lettres", "filters": "Filtres",
-           "results": "Résultats",
-           "noscript": "La recherche nécessite JavaScript, désactivé ou indisponible. Toutes les autres pages de "
-                       "cette édition s’en passent : la liste des lettres et les index mènent à chaque lettre."},
+    "en": {"heading": N_("Search"), "placeholder": N_("Search the letters"), "filters": N_("Filters"), "results": N_("Results"),
+           "noscript": N_("Searching needs JavaScript, which is turned off or not available. Every other page of this "
+                          "edition works without it: the list of letters, the timeline, the correspondences and the "
+                          "registers lead to every letter.")},
 }
 MAX_VALUE_CHARS = 120  # a facet value, a metadata value or a sort key longer than this is cut (and says so: "…")
 MAX_VALUES = 50  # values of one facet on one page
@@ -122,7 +114,8 @@ def _key(name: str, what: str) -> str:
 
 def facet_labels(lang: str) -> dict[str, str]:
     """The facet names shown on the search page for an edition in `lang` (English where not translated)."""
-    return dict(FACET_LABELS.get(html_lang(lang)[0].split("-")[0], FACET_LABELS["en"]))
+    t = messages(choose(lang))
+    return {key: t(message) for key, message in FACET_LABELS["en"].items()}
 
 
 def filter_spans(
@@ -162,7 +155,8 @@ def filter_spans(
 
 def search_labels(lang: str) -> dict[str, str]:
     """The search page's own words for an edition in `lang` (English where not translated)."""
-    return dict(SEARCH_LABELS.get(html_lang(lang)[0].split("-")[0], SEARCH_LABELS["en"]))
+    t = messages(choose(lang))
+    return {key: t(message) for key, message in SEARCH_LABELS["en"].items()}
 
 
 def search_page_body(labels: Mapping[str, str] | None = None, *, root: str = "") -> str:
@@ -238,10 +232,21 @@ def _pagefind() -> tuple[Path, str]:
     return Path(binary), version
 
 
-def _letter_pages(site: Path) -> list[tuple[str, str]]:
-    """(relative path, text) of the pages that opt in with data-pagefind-body, sorted by path."""
+def search_available() -> bool:
+    """Whether Pagefind (trotsky-tei[search]) is installed with its binary."""
+    try:
+        _pagefind()
+    except SearchUnavailable:
+        return False
+    return True
+
+
+def _letter_pages(site: Path, only: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(relative path, text) of the pages that opt in with data-pagefind-body, sorted by path (of `only`, the
+    site's own pages, where given: a page an earlier build left, still on disk, is not this site's)."""
     pages = []
-    for p in sorted(site.rglob("*.html"), key=lambda q: q.relative_to(site).as_posix()):
+    found = [site / rel for rel in only] if only is not None else site.rglob("*.html")
+    for p in sorted(found, key=lambda q: q.relative_to(site).as_posix()):
         rel = p.relative_to(site)
         if rel.parts[0] == BUNDLE_DIR or not p.is_file():
             continue
@@ -273,14 +278,18 @@ class _Service:
     def _read(self) -> None:
         out = self.proc.stdout
         assert isinstance(out, io.BufferedReader)
-        buf = b""
+        pending: list[bytes] = []  # the start of a message not yet ended by its comma (a large one spans many reads)
         while True:
             chunk = out.read1(1 << 16)
             if not chunk:
                 self.replies.put(None)
                 return
-            buf += chunk
-            *messages, buf = buf.split(b",")
+            if b"," not in chunk:
+                pending.append(chunk)
+                continue
+            *messages, rest = chunk.split(b",")
+            messages[0] = b"".join([*pending, messages[0]])
+            pending = [rest] if rest else []
             for raw in messages:
                 *text, last = raw.split(b"\n")  # a log line before a message, should one reach stdout
                 self.noise.extend(t[:500] for t in text if t.strip())
@@ -338,17 +347,27 @@ def _build(binary: Path, pages: list[tuple[str, str]], bundle: Path, lang: str) 
             got = service.reply()
             if got.get("type") != "IndexedFile":
                 raise SearchError(f"Pagefind could not index {rel}: {got}")
-        service.send({"type": "WriteFiles", "index_id": index_id, "output_path": str(bundle)})
-        service.reply()
+        # the files come back in the reply and are written here: Pagefind's own WriteFiles answers before its
+        # writes are done, and a service that ends then leaves files empty or cut short
+        service.send({"type": "GetFiles", "index_id": index_id})
+        files = service.reply().get("files") or []
     finally:
         service.close()
+    for item in sorted(files, key=lambda f: str(f.get("path", ""))):
+        name = Path(str(item.get("path", "")))
+        if name.is_absolute() or ".." in name.parts or not name.parts:
+            raise SearchError(f"Pagefind gave an unexpected file name: {str(name)[:200]!r}")
+        target = bundle / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(str(item.get("content", ""))))
 
 
-def index_site(site_dir: str | Path, *, lang: str) -> SearchResult:
+def index_site(site_dir: str | Path, *, lang: str, pages: Sequence[str] | None = None) -> SearchResult:
     """Build the Pagefind index of the letter pages already written in `site_dir` into `site_dir/pagefind/`.
 
     `lang` is the edition's language (a BCP 47 tag or ISO 639 code: "en", "de", "fra"); the whole index is of that
-    language (Pagefind's stemming). Only pages carrying ``data-pagefind-body`` are indexed, in path order. A
+    language (Pagefind's stemming). Only pages carrying ``data-pagefind-body`` are indexed (of `pages`, paths
+    relative to `site_dir`, where given), in path order. A
     previous ``pagefind/`` folder is replaced (Pagefind itself never deletes a stale file of an earlier index); a
     ``pagefind/`` that is not a Pagefind bundle is refused. Also writes ``pagefind/trotsky-search.css``.
     The same pages give the same bytes in every file (see the module's note on determinism).
@@ -361,8 +380,8 @@ def index_site(site_dir: str | Path, *, lang: str) -> SearchResult:
     if not language:
         raise UsageError(f"not a language tag: {lang!r}")
     binary, version = _pagefind()
-    pages = _letter_pages(site)
-    if not pages:
+    found = _letter_pages(site, pages)
+    if not found:
         raise SearchError(f"no page under {site} carries data-pagefind-body: nothing to index")
     bundle = site / BUNDLE_DIR
     if bundle.exists():
@@ -370,7 +389,7 @@ def index_site(site_dir: str | Path, *, lang: str) -> SearchResult:
             raise OutputError(f"{bundle} exists and is not a Pagefind bundle; remove it or choose another site folder")
         shutil.rmtree(bundle)
     try:
-        _build(binary, pages, bundle.resolve(), language)
+        _build(binary, found, bundle.resolve(), language)
     except OSError as exc:
         raise SearchError(f"cannot run Pagefind ({binary}): {exc}") from exc
     if not (bundle / "pagefind-entry.json").is_file():
@@ -378,7 +397,7 @@ def index_site(site_dir: str | Path, *, lang: str) -> SearchResult:
     canonicalise(bundle)
     (bundle / "trotsky-search.css").write_text(SEARCH_CSS, encoding="utf-8")
     files = tuple(sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()))
-    return SearchResult(bundle, tuple(r for r, _ in pages), files, language, version, time.perf_counter() - started)
+    return SearchResult(bundle, tuple(r for r, _ in found), files, language, version, time.perf_counter() - started)
 
 
 # --- making Pagefind's output deterministic -------------------------------------------------------------

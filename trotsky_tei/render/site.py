@@ -1,21 +1,28 @@
-"""The static HTML web edition: index, letter pages, registers, concordance and about page from page templates."""
+"""The static HTML web edition, from Jinja2 page templates (autoescaped; a project overrides any of them file by file).
+
+Pages: the index, a page per letter (with its citation, its TEI source beside it, JSON-LD and a canonical link when the
+edition has a base URL), the registers, the concordance, a timeline with a page per year, the correspondences (a
+network picture and a page per pair of correspondents), the search page (Pagefind, where installed) and the about
+page. Every label comes from the message catalogue of the edition's language (`trotsky_tei.i18n`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..callnumbers import certainty_note
 from ..errors import Diagnostic, OutputError, UsageError
+from ..i18n import Lang, Messages, messages
 from ..keys import key_of
 from ..model import CallNumber, Entity
 from .collect import (
     PLACE_SENT_WORDS,
-    REGISTER_KINDS,
     REGISTER_PAGES,
     ROLE_WORDS,
     ROLES,
@@ -24,20 +31,30 @@ from .collect import (
     authority_links,
     natural_key,
     register_kinds,
+    safe_url,
+    slugify,
 )
-from .core import esc, fold, link
+from .core import fold
 from .langtags import html_lang
 from .outputs import Outputs
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from ..letter_pass import PassResult
     from ..parallel import Executor
     from ..store import Store
-    from .html import LetterTrees
 
 MODES = ("reading", "diplomatic", "both")
-TEMPLATE_FILES = ("page.html", "style.css", "print.css")
+# the page templates (Jinja2) and the stylesheets a project may override, file by file, in its templates folder
+PAGE_TEMPLATES = (
+    "base.html", "macros.html", "index.html", "letter.html", "register.html", "concordance.html", "about.html",
+    "timeline.html", "year.html", "correspondences.html", "correspondence.html", "search.html",
+)
+STYLESHEETS = ("style.css", "print.css")
+TEMPLATE_FILES = PAGE_TEMPLATES + STYLESHEETS
 SITE_MARKER = ".trotsky-tei-site"
+MAX_LABEL = 300  # characters of a name or title a page repeats in a link list (a letter's own page shows it whole)
 
 
 def entity_href(entity: Entity, root: str) -> str:
@@ -46,54 +63,20 @@ def entity_href(entity: Entity, root: str) -> str:
     return f"{root}{page}.html#{entity.id}"
 
 
-def letter_article(trees: LetterTrees, info: LetterInfo, mode: str) -> str:
-    """A letter page's article, without the navigation to the letters around it (which only the whole edition knows):
-    the metadata block, the text (with the CSS-only view switch in mode "both"), the notes and the apparatus."""
-    frag = trees.serialise()
-    credits = "".join(f"<dt>{esc(r[:1].upper() + r[1:])}</dt><dd>{esc(n)}</dd>" for r, n in info.credits)
-    if info.rights:
-        credits += f"<dt>Rights</dt><dd>{esc(info.rights)}</dd>"
-    credits_html = f'<dl class="letter-credits">{credits}</dl>\n' if credits else ""
-    parts = [
-        f'<article class="letter" aria-labelledby="letter-title">\n<h1 id="letter-title">{esc(frag.title)}</h1>',
-        (
-            f'<section class="metadata-block" aria-labelledby="h-meta">\n<h2 id="h-meta">About this letter</h2>\n'
-            f"{frag.metadata_html}\n{credits_html}</section>"
-        ),
-    ]
-    switch = ""
-    if mode == "both":
-        # the radios are siblings of the text so that CSS alone (`:checked ~`) can switch the view
-        switch = (
-            '<p class="view-switch-label" id="view-label">View:</p>\n'
-            '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>'
-            '<label for="view-reading">Reading text</label>\n'
-            '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">'
-            '<label for="view-diplomatic">Diplomatic transcription</label>\n'
-        )
-    parts.append(
-        f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n{switch}'
-        f"{frag.body_html}\n</section>"
-    )
-    if frag.notes_html.strip():
-        parts.append(f'<section class="notes" aria-labelledby="h-notes">\n<h2 id="h-notes">Notes</h2>\n{frag.notes_html}\n</section>')
-    if frag.apparatus_html.strip():
-        parts.append(
-            f'<section class="apparatus" aria-labelledby="h-app">\n<h2 id="h-app">Apparatus</h2>\n{frag.apparatus_html}\n</section>'
-        )
-    return "\n".join(parts)
-
-
 # --- templates -------------------------------------------------------------------------------------
 
 
 class Templates:
-    """Page shell and stylesheets: a project's templates folder first, the bundled ones otherwise."""
+    """The page templates and stylesheets: a project's templates folder first, file by file; the bundled ones otherwise."""
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder else None
         if self.folder is not None and not self.folder.is_dir():
             raise UsageError(f"templates folder not found: {self.folder}")
+        if self.folder is not None and (self.folder / "page.html").is_file() and not (self.folder / "base.html").is_file():
+            raise UsageError(f"{self.folder / 'page.html'}: the page shell is now base.html, a Jinja2 template "
+                             "(see docs/export.md, 'Page templates'); rename and convert it")
+        self._envs: dict[Lang, Environment] = {}
 
     def text(self, name: str) -> str:
         if self.folder is not None and (self.folder / name).is_file():
@@ -103,11 +86,43 @@ class Templates:
                 raise UsageError(f"cannot read template {self.folder / name}: {exc}") from exc
         return (resources.files("trotsky_tei") / "templates" / name).read_text(encoding="utf-8")
 
-    def page(self, **values: str) -> str:
+    def key(self) -> str:
+        """What the pages' templates are: the text of each (a project's own or the bundled one)."""
+        found: str | None = self.__dict__.get("_key")
+        if found is None:
+            found = self.__dict__["_key"] = key_of([(name, self.text(name)) for name in PAGE_TEMPLATES])
+        return found
+
+    def environment(self, lang: Lang) -> Environment:
+        env = self._envs.get(lang)
+        if env is None:
+            from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+
+            loaders: list[Any] = [PackageLoader("trotsky_tei", "templates")]
+            if self.folder is not None:
+                loaders.insert(0, FileSystemLoader(str(self.folder)))
+            env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
+                              extensions=["jinja2.ext.i18n"], keep_trailing_newline=True, auto_reload=False)
+            t = messages(lang)
+            env.install_gettext_callables(  # type: ignore[attr-defined]
+                lambda s, **kw: t(s, **kw), lambda s, p, n, **kw: t.n(s, p, n, **kw), newstyle=True)
+            env.globals["macros"] = self._guard("macros.html", lambda: env.get_template("macros.html").make_module())
+            self._envs[lang] = env
+        return env
+
+    def render(self, name: str, lang: Lang, values: Mapping[str, Any]) -> str:
+        env = self.environment(lang)
+        return str(self._guard(name, lambda: env.get_template(name).render(values)))
+
+    def _guard(self, name: str, make: Callable[[], Any]) -> Any:
+        from jinja2 import TemplateError, TemplateSyntaxError
+
         try:
-            return Template(self.text("page.html")).substitute(values)
-        except (KeyError, ValueError) as exc:
-            raise UsageError(f"page template: unknown or malformed placeholder {exc}") from exc
+            return make()
+        except TemplateSyntaxError as exc:
+            raise UsageError(f"template {exc.filename or exc.name or name}, line {exc.lineno}: {exc.message}") from exc
+        except TemplateError as exc:
+            raise UsageError(f"template {name}: {exc}") from exc
 
 
 # --- output folder ---------------------------------------------------------------------------------
@@ -123,11 +138,61 @@ def claim_output_dir(out: Path, marker: str, force: bool) -> None:
     (out / marker).write_text("made by trotsky-tei; this folder may be overwritten by the next run\n", encoding="utf-8")
 
 
-# --- pages -----------------------------------------------------------------------------------------
+# --- what the templates see ------------------------------------------------------------------------
 
 
-NAV = (("index.html", "Letters"), ("persons.html", "People"), ("places.html", "Places"),
-       ("orgs.html", "Organisations"), ("concordance.html", "Concordance"), ("about.html", "About"))
+@dataclass(frozen=True)
+class Name:
+    label: str
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class CallNumberView:
+    display: str
+    url: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class LetterView:
+    """A letter as the lists show it (index, year, correspondence pages): every value plain text, escaped by Jinja2."""
+
+    slug: str
+    href: str
+    title: str
+    date: str  # in the edition's language
+    iso: str  # the HTML datetime value ("" when none)
+    senders: tuple[Name, ...]
+    recipients: tuple[Name, ...]
+    place: Name | None
+    call_numbers: tuple[CallNumberView, ...]
+
+
+@dataclass(frozen=True)
+class Correspondence:
+    """The letters between the same correspondents (both directions): its members, slug and letters by index."""
+
+    key: frozenset[str]
+    slug: str
+    members: tuple[tuple[str, str, Entity | None], ...]  # (key, label, registry entry), in name order
+    letters: tuple[int, ...]
+
+
+def year_of(info: LetterInfo) -> int | None:
+    """The year a letter is listed under: of `@when`, else of its range's start; None when undated."""
+    d = info.letter.date
+    if d is None:
+        return None
+    m = re.match(r"^(\d{4})", d.sort_key)
+    return int(m.group(1)) if m and d.sort_key != "9999" and int(m.group(1)) > 0 else None
+
+
+def bounded(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the site ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -139,8 +204,16 @@ class Site:
     mode: str = "both"
     templates: Templates = field(default_factory=Templates)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # a letter's article and title as the pass rendered them (the store of the run)
+    # a letter's rendered parts (JSON, as the pass stored them) and title
     articles: Callable[[LetterInfo], tuple[str, str]] = lambda info: ("", "")
+    lang: Lang = field(default_factory=Lang)
+    # the search page and its menu entry (the index is made from the written pages: render/search.py)
+    search: bool = False
+    # a letter's own file, byte for byte, as the pass read it (offered beside its page)
+    sources: Callable[[LetterInfo], bytes] = lambda info: b""
+
+    def __post_init__(self) -> None:
+        self.t: Messages = messages(self.lang)
 
     # paths and links
 
@@ -150,204 +223,434 @@ class Site:
     def entity_href(self, entity: Entity, root: str) -> str:
         return entity_href(entity, root)
 
-    def entity_link(self, root: str) -> Callable[[str], str | None]:
-        def link_for(entity_id: str) -> str | None:
-            ent = self.data.registry.get(entity_id)
-            return self.entity_href(ent, root) if ent is not None else None
+    def permalink(self, info: LetterInfo) -> str:
+        """The letter's stable address: the edition's base URL + letters/<slug>.html ("" without a base URL)."""
+        base = self.base_url()
+        return f"{base}letters/{info.slug}.html" if base else ""
 
-        return link_for
-
-    def named(self, pair: tuple[str, Entity | None] | None, root: str) -> str:
-        if pair is None:
+    def base_url(self) -> str:
+        url = safe_url(self.data.edition.url) if self.data.edition.url else None
+        if not url or not url.startswith(("http://", "https://")):
             return ""
-        name, ent = pair
-        shown = name or (ent.label if ent else "")
-        return link(self.entity_href(ent, root), shown) if ent is not None else esc(shown)
+        return url if url.endswith("/") else url + "/"
 
-    def names(self, pairs: tuple[tuple[str, Entity | None], ...], root: str) -> str:
-        return ", ".join(self.named(p, root) for p in pairs)
+    def name(self, pair: tuple[str, Entity | None] | None, root: str) -> Name | None:
+        if pair is None:
+            return None
+        label, ent = pair
+        shown = bounded(label or (ent.label if ent else ""))
+        return Name(shown, self.entity_href(ent, root) if ent is not None else None)
 
-    def call_number(self, cn: CallNumber) -> str:
-        shown = link(cn.url, cn.display) if cn.url else esc(cn.display)
-        note = certainty_note(cn)  # an inferred part is said wherever the call number is shown
-        return f'{shown} <span class="certainty">({esc(note)})</span>' if note else shown
+    def call_number(self, cn: CallNumber) -> CallNumberView:
+        # an inferred part is said wherever the call number is shown
+        return CallNumberView(cn.display, cn.url, certainty_note(cn, self.t) or "")
 
-    # shell
+    def letter_view(self, info: LetterInfo, root: str) -> LetterView:
+        lt = info.letter
+        from .html import html_datetime
+
+        iso = (html_datetime(lt.date.when) or "") if lt.date is not None and lt.date.when else ""
+        return LetterView(
+            slug=info.slug, href=self.letter_href(info, root), title=bounded(fold(lt.title)), date=self.t.date(lt.date),
+            iso=iso,
+            senders=tuple(n for n in (self.name(p, root) for p in info.senders) if n is not None),
+            recipients=tuple(n for n in (self.name(p, root) for p in info.recipients) if n is not None),
+            place=self.name(info.place_sent, root),
+            call_numbers=tuple(self.call_number(c) for c in lt.call_numbers),
+        )
+
+    # the shell
 
     def nav_entries(self) -> tuple[tuple[str, str], ...]:
-        """The site's menu: NAV, with the registers of works and events after the organisations where there are some."""
-        extra = tuple((f"{page}.html", heading) for kind, page, heading in register_kinds(self.data.registry)
-                      if (kind, page, heading) not in REGISTER_KINDS)
-        at = [h for h, _l in NAV].index("concordance.html")
-        return NAV[:at] + extra + NAV[at:]
+        """The site's menu: letters, timeline, correspondences, the registers, the concordance, search, about."""
+        t = self.t
+        entries = [("index.html", t("Letters")), ("timeline.html", t("Timeline")), ("correspondences.html", t("Correspondences"))]
+        entries += [(f"{page}.html", t(heading)) for _kind, page, heading in register_kinds(self.data.registry)]
+        entries.append(("concordance.html", t("Concordance")))
+        if self.search:
+            entries.append(("search.html", t("Search")))
+        entries.append(("about.html", t("About")))
+        return tuple(entries)
 
-    def page(self, title: str, main: str, root: str, current: str = "", lang: str = "") -> str:
+    def html_lang(self) -> str:
+        """The pages' language: the labels' (the edition's own tag where the labels are in it, e.g. "de-AT")."""
+        from ..i18n import choose
+
+        edition = self.data.edition.language
+        if choose(edition).code != self.lang.code:
+            return self.lang.code
+        # only registered BCP 47 tags reach `lang` ("fra" becomes "fr"; an unknown value falls back)
+        return html_lang(edition)[0] or self.lang.code
+
+    def page(self, template: str, heading: str, root: str, current: str = "", canonical: str = "", **values: Any) -> str:
         ed = self.data.edition
-        current_attr = ' aria-current="page"'
-        nav_items = "".join(
-            f'<li><a href="{root}{href}"{current_attr if href == current else ""}>{esc(label)}</a></li>'
-            for href, label in self.nav_entries()
-        )
-        footer = [f"<p>{esc(ed.title)}"]
-        if ed.editors:
-            footer.append(f", edited by {esc(', '.join(ed.editors))}")
-        if ed.publisher:
-            footer.append(f"; {esc(ed.publisher)}")
-        if ed.date:
-            footer.append(f", {esc(ed.date)}")
-        footer.append(".</p>")
-        if ed.licence or ed.licence_url:
-            footer.append(f"<p>{link(ed.licence_url, ed.licence or ed.licence_url, rel='license')}</p>")
-        return self.templates.page(
-            # only registered BCP 47 tags reach `lang` ("fra" becomes "fr"; an unknown value falls back)
-            lang=esc(html_lang(lang)[0] or html_lang(ed.language)[0] or "en"),
-            title=esc(title if title == ed.title else f"{title} · {ed.title}"),
-            root=root,
-            edition_title=esc(ed.title),
-            nav=f"<ul>{nav_items}</ul>",
-            main=main,
-            footer="".join(footer),
-        )
+        shell = {
+            "lang": self.html_lang(),
+            "page_title": heading if heading == ed.title else f"{heading} · {ed.title}",
+            "root": root,
+            "edition": ed,
+            "nav": [{"href": h, "label": label, "current": h == current} for h, label in self.nav_entries()],
+            "canonical": canonical,
+            "mode": self.mode,
+            "heading": heading,
+        }
+        return self.templates.render(template, self.lang, {**shell, **values})
 
     # the pages
 
     def index_page(self) -> str:
-        rows = []
-        for info in self.data.letters:
-            lt = info.letter
-            rows.append(
-                "<tr>"
-                f"<td>{esc(lt.date.display) if lt.date else 'undated'}</td>"
-                f'<td><a href="{self.letter_href(info, "")}">{esc(lt.title)}</a></td>'
-                f"<td>{self.names(info.senders, '')}</td>"
-                f"<td>{self.names(info.recipients, '')}</td>"
-                f"<td>{self.named(info.place_sent, '')}</td>"
-                f"<td>{'<br>'.join(self.call_number(c) for c in lt.call_numbers)}</td>"
-                "</tr>"
-            )
-        ed = self.data.edition
-        sub = f"<p class=\"subtitle\">{esc(ed.subtitle)}</p>\n" if ed.subtitle else ""
-        table = (
-            '<table>\n<caption>Letters in date order</caption>\n<thead><tr><th scope="col">Date</th>'
-            '<th scope="col">Letter</th><th scope="col">From</th><th scope="col">To</th>'
-            '<th scope="col">Place</th><th scope="col">Call number</th></tr></thead>\n<tbody>\n'
-            + "\n".join(rows) + "\n</tbody>\n</table>"
-        ) if rows else "<p>No letters.</p>"
-        main = f"<h1>{esc(ed.title)}</h1>\n{sub}{table}"
-        return self.page(ed.title, main, "", "index.html")
+        letters = [self.letter_view(i, "") for i in self.data.letters]
+        return self.page("index.html", self.data.edition.title, "", "index.html", letters=letters,
+                         canonical=self.base_url() and self.base_url() + "index.html")
 
     def letter_page(self, index: int) -> str:
-        """A letter's page: its article (rendered in the pass) with the letters around it, in the page shell."""
+        """A letter's page: the parts the pass rendered, its citation and source, the letters around it."""
+        from markupsafe import Markup
+
         info = self.data.letters[index]
-        article, title = self.articles(info)
-        main = "\n".join([article, self.letter_nav(index), "</article>"])
-        return self.page(title or fold(info.letter.title), main, "../")
+        content, title = self.articles(info)
+        parts = json.loads(content) if content else {}
+        article = {k: Markup(parts.get(k, "")) for k in ("metadata", "body", "notes", "apparatus")}
+        title = title or fold(info.letter.title)
+        permalink = self.permalink(info)
+        return self.page(
+            "letter.html", title, "../", canonical=permalink, title=title, article=article,
+            credits=[(r, n) for r, n in info.credits], rights=info.rights, citation=self.citation(info),
+            permalink=permalink, source_href=f"{info.slug}.xml", nav_links=[
+                {"label": label, "href": href, "rel": rel, "title": bounded(t), "date": date}
+                for label, href, rel, t, date in self.nav_links(index)],
+            jsonld=Markup(self.json_ld(info)) if permalink else "", search_data=Markup(self.search_data(info)),
+        )
+
+    def citation(self, info: LetterInfo) -> str:
+        """Editors (eds.), edition title, “letter title”, permalink (or the page's path without a base URL)."""
+        ed, t = self.data.edition, self.t
+        who = ""
+        if ed.editors:
+            role = t("ed.") if len(ed.editors) == 1 else t("eds.")
+            who = f"{', '.join(ed.editors)} ({role}), "
+        title = t("“%(title)s”", title=fold(info.letter.title))
+        where = self.permalink(info) or f"letters/{info.slug}.html"
+        bits = [f"{who}{ed.title}", title]
+        if ed.publisher or ed.date:
+            bits.append(" ".join(b for b in (ed.publisher, ed.date) if b))
+        return ", ".join(bits) + f", {where}"
+
+    def json_ld(self, info: LetterInfo) -> str:
+        """schema.org data for the letter (a Message held in an archive), as JSON safe inside a script element."""
+        lt, ed = info.letter, self.data.edition
+
+        def agent(pair: tuple[str, Entity | None]) -> dict[str, Any]:
+            label, ent = pair
+            out: dict[str, Any] = {"@type": "Person" if ent is None or ent.kind == "person" else "Organization",
+                                   "name": label or (ent.label if ent else "")}
+            if ent is not None:
+                same = [url for _l, _v, url in authority_links(ent)]
+                if same:
+                    out["sameAs"] = same
+            return out
+
+        data: dict[str, Any] = {"@context": "https://schema.org", "@type": ["Message", "ArchiveComponent"],
+                                "name": fold(lt.title), "url": self.permalink(info),
+                                "isPartOf": {"@type": "CreativeWork", "name": ed.title, "url": self.base_url()}}
+        if info.senders:
+            data["sender"] = [agent(p) for p in info.senders]
+        if info.recipients:
+            data["recipient"] = [agent(p) for p in info.recipients]
+        if lt.date is not None and lt.date.when:
+            data["dateCreated"] = lt.date.when
+        if info.place_sent is not None:
+            data["locationCreated"] = {"@type": "Place", "name": info.place_sent[0] or (info.place_sent[1].label if info.place_sent[1] else "")}
+        if info.lang:
+            data["inLanguage"] = info.lang
+        if lt.call_numbers:
+            cn = lt.call_numbers[0]
+            data["holdingArchive"] = {"@type": "ArchiveOrganization", "name": cn.repository}
+            data["identifier"] = [c.display for c in lt.call_numbers]
+            if cn.url:
+                data["sameAs"] = cn.url
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
+        # nothing a letter holds may end the script element or start markup inside it
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    def search_data(self, info: LetterInfo) -> str:
+        """The facets of a letter for the search index (hidden; read by Pagefind), empty without search."""
+        if not self.search:
+            return ""
+        from .search import facet_labels, filter_spans
+
+        lt = info.letter
+        year = year_of(info)
+        sort = {"date": lt.date.sort_key} if lt.date is not None and year is not None else {}
+        return str(filter_spans(self.facets(info), labels=facet_labels(self.lang.code), meta={"date": self.t.date(lt.date)}, sort=sort))
+
+    def facets(self, info: LetterInfo) -> dict[str, list[str]]:
+        """correspondent, year, place (of writing), language, repository: the search page's facets of a letter."""
+        year = year_of(info)
+        return {
+            "correspondent": sorted({e.label if e is not None else n for n, e in (*info.senders, *info.recipients) if n or e}),
+            "year": [str(year)] if year is not None else [],
+            "place": [info.place_sent[1].label if info.place_sent[1] else info.place_sent[0]] if info.place_sent is not None else [],
+            "language": [lbl or ident for ident, lbl in info.letter.languages],
+            "repository": sorted({c.repository for c in info.letter.call_numbers if c.repository}),
+        }
 
     def nav_links(self, index: int) -> tuple[tuple[str, str, str, str, str], ...]:
-        """(label, href, rel, title, date) of the letters before and after; all that `letter_nav` may show.
+        """(label, href, rel, title, date) of the letters before and after; all that the letter page's navigation shows.
 
         The incremental build keys a letter page on exactly this value: keep every neighbour fact the page shows here.
         """
+        t = self.t
         links = []
-        for label, same in (("", False), (" in this correspondence", True)):
+        for same in (False, True):
             prev, nxt = self.data.neighbours(index, same)
-            for word, other, rel in (("Previous letter", prev, "prev"), ("Next letter", nxt, "next")):
+            for word, other, rel in ((t("Previous letter"), prev, "prev"), (t("Next letter"), nxt, "next")):
                 if other is not None:
-                    date = other.letter.date.display if other.letter.date else ""
+                    if same:
+                        word = t("%(which)s in this correspondence", which=word)
                     href = self.letter_href(other, "../")
-                    links.append((word + label, href, "" if same else rel, other.letter.title, date))
+                    links.append((word, href, "" if same else rel, fold(other.letter.title), t.date(other.letter.date)))
         return tuple(links)
 
-    def letter_nav(self, index: int) -> str:
-        items = []
-        for label, href, rel, title, date in self.nav_links(index):
-            rel_attr = f' rel="{rel}"' if rel else ""
-            shown_date = f" ({esc(date)})" if date else ""
-            items.append(f'<li>{esc(label)}: <a href="{href}"{rel_attr}>{esc(title)}</a>{shown_date}</li>')
-        if not items:
-            return ""
-        return f'<nav class="letter-nav" aria-label="Letters before and after">\n<ul>{"".join(items)}</ul>\n</nav>'
-
     def register_page(self, kind: str, page: str, heading: str) -> str:
+        t = self.t
         kinds = (kind, "repository") if kind == "org" else (kind,)
         entries = [e for k in kinds for e in self.data.registry.by_kind(k)]
         entries.sort(key=lambda e: (e.label.casefold(), e.id))
-        blocks = []
+        by_member = self.correspondences_of()
+        views = []
         for ent in entries:
             used = self.data.letters_of(ent.id)
-            lines = [f'<section class="register-entry" id="{esc(ent.id)}" aria-labelledby="{esc(ent.id)}-h">',
-                     f'<h2 id="{esc(ent.id)}-h">{esc(ent.label)}</h2>']
-            facts = []
-            if len(ent.names) > 1:
-                facts.append(f"Also: {esc('; '.join(ent.names[1:]))}")
-            if ent.birth or ent.death:
-                facts.append(esc(f"{ent.birth or '?'} – {ent.death or '?'}"))
-            if ent.note:
-                facts.append(esc(ent.note))
-            lines.extend(f"<p>{f}</p>" for f in facts)
-            auth = authority_links(ent)
-            if auth:
-                lines.append('<p class="authority">Authority records: ' + ", ".join(
-                    f'{esc(label)} {link(url, value)}' for label, value, url in auth) + "</p>")
+            groups = []
             for role in ROLES:
                 if used[role]:
                     word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
-                    lis = "".join(
-                        f'<li><a href="{self.letter_href(i, "")}">{esc(i.letter.title)}</a></li>' for i in used[role]
-                    )
-                    lines.append(f"<p>{esc(word)}:</p><ul>{lis}</ul>")
-            lines.append("</section>")
-            blocks.append("\n".join(lines))
-        body = "\n".join(blocks) if blocks else "<p>No entries.</p>"
-        return self.page(heading, f"<h1>{esc(heading)}</h1>\n{body}", "", f"{page}.html")
+                    groups.append({"label": t(word), "letters": [
+                        {"href": self.letter_href(i, ""), "title": bounded(fold(i.letter.title))} for i in used[role]]})
+            life = f"{ent.birth or '?'} – {ent.death or '?'}" if ent.birth or ent.death else ""
+            views.append({
+                "id": ent.id, "label": ent.label, "also": list(ent.names[1:]), "life": life, "note": ent.note or "",
+                "authority": [{"label": lbl, "value": v, "url": u} for lbl, v, u in authority_links(ent)],
+                "letters": groups,
+                "correspondences": [self.correspondence_link(c, "") for c in by_member.get(ent.id, ())],
+            })
+        return self.page("register.html", t(heading), "", f"{page}.html", entries=views)
 
     def concordance_page(self) -> str:
-        rows = []
         pairs = [(cn, info) for info in self.data.letters for cn in info.letter.call_numbers]
         pairs.sort(key=lambda p: (p[0].repository.casefold(), (p[0].collection or "").casefold(), natural_key(p[0].idno), p[1].slug))
-        for cn, info in pairs:
-            note = certainty_note(cn)
-            said = f' <span class="certainty">({esc(note)})</span>' if note else ""
-            rows.append(
-                f"<tr><td>{esc(cn.repository)}</td><td>{esc(cn.collection or '')}</td>"
-                f"<td>{link(cn.url, cn.idno) if cn.url else esc(cn.idno)}{said}</td>"
-                f'<td><a href="{self.letter_href(info, "")}">{esc(info.letter.title)}</a></td></tr>'
-            )
-        table = (
-            '<table>\n<caption>Call numbers and the letters they hold</caption>\n<thead><tr>'
-            '<th scope="col">Repository</th><th scope="col">Collection</th><th scope="col">Item</th>'
-            '<th scope="col">Letter</th></tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>"
-        ) if rows else "<p>No call numbers recorded.</p>"
-        return self.page("Concordance of call numbers", f"<h1>Concordance of call numbers</h1>\n{table}", "", "concordance.html")
+        rows = [{"repository": cn.repository, "collection": cn.collection or "", "idno": cn.idno, "url": cn.url,
+                 "note": certainty_note(cn, self.t) or "",
+                 "letter": {"href": self.letter_href(info, ""), "title": bounded(fold(info.letter.title))}}
+                for cn, info in pairs]
+        heading = self.t("Concordance of call numbers")
+        return self.page("concordance.html", heading, "", "concordance.html", rows=rows)
 
     def about_page(self) -> str:
-        ed = self.data.edition
-        facts: list[tuple[str, str]] = []
+        from markupsafe import Markup
+
+        ed, t = self.data.edition, self.t
+        facts: list[tuple[str, Any]] = []
         if ed.subtitle:
-            facts.append(("Subtitle", esc(ed.subtitle)))
+            facts.append((t("Subtitle"), ed.subtitle))
         if ed.editors:
-            facts.append(("Editors", esc("; ".join(ed.editors))))
+            facts.append((t("Editors"), "; ".join(ed.editors)))
         if ed.publisher:
-            facts.append(("Publisher", esc(ed.publisher)))
+            facts.append((t("Publisher"), ed.publisher))
         if ed.date:
-            facts.append(("Date", esc(ed.date)))
+            facts.append((t("Date"), ed.date))
         if ed.licence or ed.licence_url:
-            facts.append(("Licence", link(ed.licence_url, ed.licence or ed.licence_url, rel="license")))
+            url = safe_url(ed.licence_url) if ed.licence_url else None
+            shown = ed.licence or ed.licence_url
+            from markupsafe import escape
+
+            facts.append((t("Licence"), Markup(f'<a href="{escape(url)}" rel="license">{escape(shown)}</a>') if url else shown))
         if ed.identifier:
-            facts.append(("Identifier", esc(ed.identifier)))
-        dl = f'<dl class="metadata">{"".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)}</dl>' if facts else ""
-        prose = ed.about_html
-        main = f"<h1>About this edition</h1>\n{dl}\n{prose}"
-        return self.page("About this edition", main, "", "about.html")
+            facts.append((t("Identifier"), ed.identifier))
+        heading = t("About this edition")
+        return self.page("about.html", heading, "", "about.html", facts=facts, about=Markup(ed.about_html))
+
+    # the timeline and the years
+
+    def years(self) -> dict[int, list[int]]:
+        found: dict[int, list[int]] | None = self.__dict__.get("_years")
+        if found is None:
+            found = {}
+            for i, info in enumerate(self.data.letters):
+                year = year_of(info)
+                if year is not None:
+                    found.setdefault(year, []).append(i)
+            found = self.__dict__["_years"] = dict(sorted(found.items()))
+        return found
+
+    def year_href(self, year: int, root: str) -> str:
+        return f"{root}years/{year}.html"
+
+    def timeline_page(self) -> str:
+        from .charts import letters_per_year
+
+        t = self.t
+        years = self.years()
+        heading = t("Timeline")
+        chart = letters_per_year(
+            {y: len(v) for y, v in years.items()}, title=t("Letters per year"),
+            desc=t("A bar for each year from %(first)s to %(last)s; its height is the number of letters written that year.",
+                   first=min(years, default=""), last=max(years, default="")),
+            year_href=lambda y: self.year_href(y, "") if y in years else None, labels=self.chart_labels())
+        undated = [self.letter_view(info, "") for info in self.data.letters if year_of(info) is None]
+        return self.page("timeline.html", heading, "", "timeline.html", chart=self.markup_chart(chart),
+                         years=[{"year": y, "href": self.year_href(y, ""), "count_label": self.count(len(v))} for y, v in years.items()],
+                         undated=undated)
+
+    def year_page(self, year: int) -> str:
+        t = self.t
+        years = list(self.years())
+        at = years.index(year)
+        heading = t("Letters of %(year)s", year=year)
+
+        def near(y: int) -> dict[str, Any]:
+            return {"year": y, "href": self.year_href(y, "../")}
+
+        return self.page("year.html", heading, "../", "",
+                         letters=[self.letter_view(self.data.letters[i], "../") for i in self.years()[year]],
+                         prev=near(years[at - 1]) if at > 0 else None, next=near(years[at + 1]) if at + 1 < len(years) else None)
+
+    # correspondences
+
+    def correspondences(self) -> list[Correspondence]:
+        """Every set of correspondents that wrote letters to each other, most letters first (then by name)."""
+        found: list[Correspondence] | None = self.__dict__.get("_corr")
+        if found is not None:
+            return found
+        groups: dict[frozenset[str], list[int]] = {}
+        members: dict[frozenset[str], dict[str, tuple[str, Entity | None]]] = {}
+        for i, info in enumerate(self.data.letters):
+            key = info.correspondence
+            if len(key) < 2:
+                continue
+            groups.setdefault(key, []).append(i)
+            seen = members.setdefault(key, {})
+            for n, e in (*info.senders, *info.recipients):
+                k = e.id if e is not None else n.casefold()
+                if k in key and k not in seen:
+                    seen[k] = (e.label if e is not None else n, e)
+        slugs: set[str] = set()
+        found = []
+        for key, letters in groups.items():
+            ms = tuple(sorted(((k, bounded(lbl, 120), e) for k, (lbl, e) in members[key].items()), key=lambda m: (m[1].casefold(), m[0])))
+            slug = slugify("--".join(slugify(k) for k, _l, _e in ms))
+            while slug in slugs:  # two sets of names that slug alike ("Marx" and "marx"): a stable suffix
+                slug = slugify(slug + "-" + key_of(sorted(key))[:6])
+            slugs.add(slug)
+            found.append(Correspondence(key, slug, ms, tuple(letters)))
+        found.sort(key=lambda c: (-len(c.letters), [m[1].casefold() for m in c.members], c.slug))
+        self.__dict__["_corr"] = found
+        return found
+
+    def correspondences_of(self) -> dict[str, list[Correspondence]]:
+        out: dict[str, list[Correspondence]] = {}
+        for c in self.correspondences():
+            for k, _l, e in c.members:
+                if e is not None:
+                    out.setdefault(k, []).append(c)
+        return out
+
+    def correspondence_title(self, c: Correspondence) -> str:
+        labels = [m[1] for m in c.members]
+        if len(labels) == 2:
+            return self.t("%(a)s and %(b)s", a=labels[0], b=labels[1])
+        return self.t("%(a)s and %(b)s", a=", ".join(labels[:-1]), b=labels[-1])
+
+    def correspondence_href(self, c: Correspondence, root: str) -> str:
+        return f"{root}correspondences/{c.slug}.html"
+
+    def correspondence_link(self, c: Correspondence, root: str) -> dict[str, str]:
+        return {"href": self.correspondence_href(c, root), "title": self.correspondence_title(c), "count_label": self.count(len(c.letters))}
+
+    def count(self, n: int) -> str:
+        return self.t.n("%(num)s letter", "%(num)s letters", n)
+
+    def correspondences_page(self) -> str:
+        from .charts import network
+
+        t = self.t
+        totals: dict[str, int] = {}
+        labels: dict[str, tuple[str, Entity | None]] = {}
+        edges: dict[tuple[str, str], int] = {}
+        for info in self.data.letters:
+            senders = [(e.id if e is not None else n.casefold(), e.label if e is not None else n, e) for n, e in info.senders if n or e]
+            recipients = [(e.id if e is not None else n.casefold(), e.label if e is not None else n, e) for n, e in info.recipients if n or e]
+            for k, lbl, e in (*senders, *recipients):
+                labels.setdefault(k, (lbl, e))
+            for s in senders:
+                for r in recipients:
+                    if s[0] != r[0]:
+                        edges[(s[0], r[0])] = edges.get((s[0], r[0]), 0) + 1
+        for (a, b), n in edges.items():
+            totals[a] = totals.get(a, 0) + n
+            totals[b] = totals.get(b, 0) + n
+        nodes = [(k, bounded(lbl, 60), self.entity_href(e, "") if e is not None else None) for k, (lbl, e) in sorted(labels.items()) if k in totals]
+        heading = t("Correspondences")
+        chart = network(nodes, edges, title=t("The correspondence network"),
+                        desc=t("Each correspondent is a name on a circle; a line joins two who wrote to each other, wider the more letters they exchanged."),
+                        labels=self.chart_labels())
+        return self.page("correspondences.html", heading, "", "correspondences.html", chart=self.markup_chart(chart),
+                         correspondences=[self.correspondence_link(c, "") for c in self.correspondences()])
+
+    def correspondence_page(self, c: Correspondence) -> str:
+        heading = self.correspondence_title(c)
+        members = [Name(lbl, self.entity_href(e, "../") if e is not None else None) for _k, lbl, e in c.members]
+        return self.page("correspondence.html", heading, "../", "", members=members,
+                         letters=[self.letter_view(self.data.letters[i], "../") for i in c.letters])
+
+    def chart_labels(self) -> dict[str, str]:
+        from .charts import DEFAULT_LABELS
+
+        return {key: self.t(message) for key, message in DEFAULT_LABELS.items()}
+
+    @staticmethod
+    def markup_chart(chart: Any) -> dict[str, Any]:
+        from markupsafe import Markup
+
+        return {"svg": Markup(chart.svg), "table": Markup(chart.table)}
+
+    # search
+
+    def search_page(self) -> str:
+        from markupsafe import Markup
+
+        from .search import search_labels, search_page_body
+
+        heading = self.t("Search")
+        return self.page("search.html", heading, "", "search.html", search_body=Markup(search_page_body(search_labels(self.lang.code))))
+
+    # the sitemap
+
+    def sitemap(self) -> str:
+        """sitemap.xml of every page (only with a base URL: a sitemap lists absolute addresses)."""
+        from xml.sax.saxutils import escape
+
+        base = self.base_url()
+        urls = [base + rel for rel, _make in self.pages()]
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                + "".join(f"<url><loc>{escape(u)}</loc></url>\n" for u in urls) + "</urlset>\n")
 
     # writing
 
     def cross_pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
-        """(relative path, page maker) for the pages that span letters (cheap; always rewritten), in a stable order."""
+        """(relative path, page maker) for the pages that span letters, in a stable order."""
         yield "index.html", self.index_page
+        yield "timeline.html", self.timeline_page
+        for year in self.years():
+            yield f"years/{year}.html", (lambda y=year: self.year_page(y))  # type: ignore[misc]
+        yield "correspondences.html", self.correspondences_page
+        for c in self.correspondences():
+            yield f"correspondences/{c.slug}.html", (lambda c=c: self.correspondence_page(c))  # type: ignore[misc]
         for kind, page, heading in register_kinds(self.data.registry):
             yield f"{page}.html", (lambda k=kind, p=page, h=heading: self.register_page(k, p, h))  # type: ignore[misc]
         yield "concordance.html", self.concordance_page
+        if self.search:
+            yield "search.html", self.search_page
         yield "about.html", self.about_page
 
     def pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
@@ -364,7 +667,8 @@ class Site:
     def shell_key(self) -> str:
         found: str | None = self.__dict__.get("_shell_key")
         if found is None:
-            found = self.__dict__["_shell_key"] = key_of(self.data.edition, self.mode, self.templates.text("page.html"))
+            found = self.__dict__["_shell_key"] = key_of(
+                self.data.edition, self.mode, self.lang, self.search, self.templates.key(), register_kinds(self.data.registry))
         return found
 
     def write(
@@ -372,11 +676,14 @@ class Site:
         progress: Callable[[str], None] | None = None, record_keys: Sequence[str] | None = None,
     ) -> None:
         """Write every page through `outputs`, under `prefix` (letter pages keyed on `keys`, the letters' keys by
-        date-order index; without keys every page is made) and the stylesheets. The cross-letter pages show only
-        the letters' records: they are keyed on `record_keys` (the hashes of the records) where given."""
+        date-order index; without keys every page is made), each letter's TEI source beside its page, the
+        stylesheets and (with a base URL) sitemap.xml. The cross-letter pages show only the letters' records: they
+        are keyed on `record_keys` (the hashes of the records) where given."""
         for i, info in enumerate(self.data.letters):
             key = self.page_key(i, keys[i]) if keys is not None else None
             outputs.write(f"{prefix}letters/{info.slug}.html", key, lambda i=i: self.letter_page(i))  # type: ignore[misc]
+            outputs.write(f"{prefix}letters/{info.slug}.xml", key_of(keys[i], "source") if keys is not None else None,
+                          lambda info=info: self.sources(info))  # type: ignore[misc]
             if progress is not None:
                 progress("letters/")
         shown = record_keys if record_keys is not None else keys
@@ -385,7 +692,9 @@ class Site:
             outputs.write(prefix + rel, key_of(cross, rel) if keys is not None else None, make)
             if progress is not None:
                 progress(rel)
-        for name in ("style.css", "print.css"):
+        if self.base_url():
+            outputs.write(prefix + "sitemap.xml", key_of(cross, "sitemap.xml") if keys is not None else None, self.sitemap)
+        for name in STYLESHEETS:
             text = self.templates.text(name)
             outputs.write(prefix + name, key_of(text) if keys is not None else None, lambda text=text: text)  # type: ignore[misc]
 
@@ -403,10 +712,11 @@ def export_site(
 def export_html(
     paths: Sequence[str], out: str | Path, *, mode: str = "both", templates: str | Path | None = None,
     force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True, jobs: int | None = 1,
-    root: Path | None = None, executor: Executor | None = None,
+    root: Path | None = None, executor: Executor | None = None, lang: str = "", search: bool | None = None,
 ) -> tuple[EditionData, list[str], list[Diagnostic]]:
     """Write the web edition of the letters under `paths` into `out`, reading each letter once (the one pass):
-    returns the edition data, the paths written (relative, sorted) and the render warnings."""
+    returns the edition data, the paths written (relative, sorted) and the render warnings. `search`: the search
+    page and its index (render/search.py); None: where Pagefind is installed; True without it is a usage error."""
     from ..letter_pass import CorpusPass, PassOptions
     from ..parallel import LocalExecutor
     from ..store import Store
@@ -418,20 +728,37 @@ def export_html(
     if claim:
         claim_output_dir(out_path, SITE_MARKER, force)
     with Store() as store:
-        result = CorpusPass(list(paths), PassOptions(consumers=("record", "site"), site_mode=mode), store=store,
+        result = CorpusPass(list(paths), PassOptions(consumers=("record", "site", "source"), site_mode=mode, lang=lang), store=store,
                             executor=executor or LocalExecutor(jobs), edition_root=root).run()
         data = edition_data(result)
         if templates is None and data.root is not None and (data.root / "templates").is_dir():
             templates = data.root / "templates"
-        site = Site(data, out_path, mode, Templates(templates), articles=stored_articles(store, result))
+        site = Site(data, out_path, mode, Templates(templates), articles=stored_articles(store, result), lang=result.run.lang,
+                    sources=lambda info: store.part_bytes(info.letter.path, "source") or b"", search=wants_search(search) and bool(data.letters))
         outputs = Outputs(out_path)
         site.write(outputs, progress=progress)
+        if site.search:
+            from .search import index_site
+
+            index_site(out_path, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in data.letters])
     warns = sorted({d for o in result.outcomes for d in o.meta.diagnostics_of("site")})
     return data, sorted([*outputs.written, *outputs.kept]), warns
 
 
+def wants_search(search: bool | None) -> bool:
+    """Whether to make the search page and index: `search` as asked, None: where Pagefind is installed."""
+    from .search import INSTALL_HINT, search_available
+
+    if search is False:
+        return False
+    available = search_available()
+    if search and not available:
+        raise UsageError(INSTALL_HINT)
+    return available
+
+
 def stored_articles(store: Store, result: PassResult) -> Callable[[LetterInfo], tuple[str, str]]:
-    """A letter's article and page title, read back from the store the pass wrote them to."""
+    """A letter's rendered parts (JSON) and page title, read back from the store the pass wrote them to."""
     titles = {o.path: o.meta.title("site") for o in result.outcomes}
 
     def article(info: LetterInfo) -> tuple[str, str]:

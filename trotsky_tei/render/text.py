@@ -12,6 +12,7 @@ from lxml import etree
 
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
+from ..i18n import ENGLISH, Messages
 from ..model import Letter
 from ..xmlfile import atomic_write
 from .core import (
@@ -241,23 +242,23 @@ def apparatus_line(entry: ApparatusEntry) -> str:
     return f"{lemma}] " + "; ".join(parts)
 
 
-def _header(letter: Letter, sources: list[str], width: int) -> str:
+def _header(letter: Letter, sources: list[str], width: int, t: Messages = ENGLISH) -> str:
     rows: list[tuple[str, str]] = []
     if letter.date:
-        rows.append(("Date", letter.date.display))
+        rows.append((t("Date"), t.date(letter.date)))
     if letter.senders:
-        rows.append(("From", "; ".join(m.name for m in letter.senders)))
+        rows.append((t("From"), "; ".join(m.name for m in letter.senders)))
     if letter.recipients:
-        rows.append(("To", "; ".join(m.name for m in letter.recipients)))
+        rows.append((t("To"), "; ".join(m.name for m in letter.recipients)))
     if letter.place_sent and letter.place_sent.name:
-        rows.append(("Place", letter.place_sent.name))
+        rows.append((t("Place"), letter.place_sent.name))
     if letter.languages:
-        rows.append(("Languages", ", ".join(label or ident for ident, label in letter.languages)))
+        rows.append((t("Languages"), ", ".join(label or ident for ident, label in letter.languages)))
     for src in sources:
-        rows.append(("Source", src))
+        rows.append((t("Source"), src))
     for cn in letter.call_numbers:
-        note = certainty_note(cn)  # an inferred part is said so, never shown as plain fact
-        rows.append(("Call number", f"{cn.display} ({note})" if note else cn.display))
+        note = certainty_note(cn, t)  # an inferred part is said so, never shown as plain fact
+        rows.append((t("Call number"), f"{cn.display} ({note})" if note else cn.display))
     title = fold(letter.title)
     lines = wrap(title, max(width, 20)) or [letter.id]
     out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), max(width, 20))]
@@ -280,7 +281,7 @@ def render_letter_text(
     walker = Walker(text_table(mode), TextWriter(mode), ctx, mode, format_name="text", sigla=witness_sigla(tree))
     result = walker.walk(text_elements(tree))
     letter = replace(letter, call_numbers=with_certainty(letter.call_numbers, tree))
-    parts = [_header(letter, source_texts(tree), width)]
+    parts = [_header(letter, source_texts(tree), width, ctx.t)]
     body = result.body if isinstance(result.body, list) else []
     parts.append(format_blocks(body, width) if body else "")
     if result.notes:
@@ -289,7 +290,7 @@ def render_letter_text(
             label = f"[{note.number}] "
             content = note.content if isinstance(note.content, list) else []
             notes.append(format_blocks(content, width, label, " " * len(label)) or label.rstrip())
-        parts.append(_section("Notes") + "\n\n" + "\n".join(notes))
+        parts.append(_section(ctx.t("Notes")) + "\n\n" + "\n".join(notes))
     if result.apparatus:
         entries = []
         digits = len(str(len(result.apparatus)))
@@ -300,13 +301,13 @@ def render_letter_text(
                     wrap(apparatus_line(entry), max(width, 20), label, " " * len(label))
                 )
             )
-        parts.append(_section("Apparatus") + "\n\n" + "\n".join(entries))
+        parts.append(_section(ctx.t("Apparatus")) + "\n\n" + "\n".join(entries))
     return "\n\n".join(p for p in parts if p) + "\n", result.warnings
 
 
 def export_text(
     paths: Sequence[str], out: str, *, width: int = 72, mode: Mode = "reading", jobs: int | None = 1,
-    executor: Executor | None = None,
+    executor: Executor | None = None, lang: str = "",
 ) -> tuple[list[str], str, list[Diagnostic]]:
     """Render every letter under `paths` to `out`/<file stem>.txt (or, with `out` "-", return the texts joined).
 
@@ -351,6 +352,6 @@ def export_text(
             raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
         written.append(str(target))
 
-    options = PassOptions(consumers=("text",), text_width=width, text_mode=mode)
+    options = PassOptions(consumers=("text",), text_width=width, text_mode=mode, lang=lang)
     result = CorpusPass(list(paths), options, executor=executor or LocalExecutor(jobs)).run(on_outcome=take)
     return written, "\n".join(chunks), [*result.lead, *diags]
