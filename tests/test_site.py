@@ -13,7 +13,7 @@ from _sitekit import CORPUS, FIXTURE, SHARED_LETTERS, needs_java, tree_bytes, vn
 from trotsky_tei.cli import main
 from trotsky_tei.errors import OutputError, UsageError
 from trotsky_tei.render.collect import collect, safe_url
-from trotsky_tei.render.site import SITE_MARKER, claim_output_dir, export_site
+from trotsky_tei.render.site import SITE_MARKER, claim_output_dir, export_site, without_heading
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,23 @@ def test_about_page_from_edition_metadata(site: Path) -> None:
     assert "<li>First point</li><li>Second point</li>" in about
     assert 'href="https://creativecommons.org/licenses/by/4.0/" rel="license"' in about
     assert "Ada Editor" in about and "Fixture Press" in about
+
+
+def test_about_page_says_its_heading_once(tmp_path: Path) -> None:
+    """The corpus's edition.xml opens its about text with "About this edition", the page's own heading: said once."""
+    export_site(collect([str(CORPUS)]), tmp_path / "s")
+    about = (tmp_path / "s" / "about.html").read_text(encoding="utf-8")
+    main = about[about.index("<main"):about.index("</main>")]
+    assert main.count("About this edition") == 1 and "<h1>About this edition</h1>" in main
+    assert "This is a digital edition of letters written by Leon Trotsky" in about
+
+
+def test_without_heading_drops_only_a_first_heading_equal_to_the_pages() -> None:
+    prose = "<h2>About  this\nEdition</h2>\n<p>Text.</p>\n<h2>About this edition</h2>"
+    assert without_heading(prose, "About this edition") == "<p>Text.</p>\n<h2>About this edition</h2>"
+    assert without_heading("<h2>About the fixture</h2>\n<p>x</p>", "About this edition") == "<h2>About the fixture</h2>\n<p>x</p>"
+    assert without_heading("<p>x</p><h2>About this edition</h2>", "About this edition") == "<p>x</p><h2>About this edition</h2>"
+    assert without_heading("<h2>About &amp; this edition</h2>", "About & this edition") == ""
 
 
 def test_every_text_is_escaped_and_bad_urls_are_not_links(site: Path) -> None:

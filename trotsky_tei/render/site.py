@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -82,6 +84,18 @@ def letter_article(trees: LetterTrees, info: LetterInfo, mode: str) -> str:
             f'<section class="apparatus" aria-labelledby="h-app">\n<h2 id="h-app">Apparatus</h2>\n{frag.apparatus_html}\n</section>'
         )
     return "\n".join(parts)
+
+
+_LEADING_H2 = re.compile(r"\s*<h2>(.*?)</h2>\n?", re.S)
+
+
+def without_heading(prose: str, heading: str) -> str:
+    """The edition's about text without a first heading that says what the page's own heading says (an edition.xml
+    often opens its text with "About this edition": the page would say it twice)."""
+    found = _LEADING_H2.match(prose)
+    if found is not None and " ".join(html.unescape(found.group(1)).split()).casefold() == heading.casefold():
+        return prose[found.end():]
+    return prose
 
 
 # --- templates -------------------------------------------------------------------------------------
@@ -336,9 +350,10 @@ class Site:
         if ed.identifier:
             facts.append(("Identifier", esc(ed.identifier)))
         dl = f'<dl class="metadata">{"".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in facts)}</dl>' if facts else ""
-        prose = ed.about_html
-        main = f"<h1>About this edition</h1>\n{dl}\n{prose}"
-        return self.page("About this edition", main, "", "about.html")
+        heading = "About this edition"
+        prose = without_heading(ed.about_html, heading)
+        main = f"<h1>{heading}</h1>\n{dl}\n{prose}"
+        return self.page(heading, main, "", "about.html")
 
     # writing
 
