@@ -206,3 +206,26 @@ def test_epub_metadata_block_is_neither_bold_nor_over_indented(book: Path) -> No
             assert style(dt).get("font-weight") == "normal" and style(dt).get("font-variant") == "small-caps"
         for dd in dl.iterfind("dd"):
             assert "font-weight" not in style(dd) and _left_margin(style(dd)) == "1em"
+
+
+def test_chapter_names_do_not_say_letter_twice(tmp_path: Path) -> None:
+    """A letter whose id begins with "letter-" (as `trotsky-tei new` makes them) has a chapter of that name, not
+    `letter-letter-…`; the site's page and the text file keep the id as their name (permalinks), unprefixed."""
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    for path in (root / "letters").glob("*.xml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('xml:id="l1"', 'xml:id="letter-1929-04-30-trotsky"').replace('xml:id="l2"', 'xml:id="letter-l3"'),
+                        encoding="utf-8")
+    assert main(["build", str(root), "-o", str(tmp_path / "out"), "--jobs", "1"]) in (0, 1)
+    out = tmp_path / "out"
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as zf:
+        chapters = sorted(n for n in zf.namelist() if n.startswith("OEBPS/letter"))
+        nav = zf.read("OEBPS/nav.xhtml").decode("utf-8")
+    # "letter-l3" keeps the prefix: its rest, "l3", is another letter's slug, whose chapter is letter-l3.xhtml
+    assert chapters == ["OEBPS/letter-1929-04-30-trotsky.xhtml", "OEBPS/letter-l3.xhtml", "OEBPS/letter-letter-l3.xhtml"]
+    assert 'href="letter-1929-04-30-trotsky.xhtml"' in nav
+    pages = sorted(p.name for p in (out / "site" / "letters").iterdir())
+    assert pages == ["l3.html", "letter-1929-04-30-trotsky.html", "letter-l3.html"]
+    assert sorted(p.name for p in (out / "text").iterdir()) == ["l3.txt", "letter-1929-04-30-trotsky.txt", "letter-l3.txt"]
+    assert not [p for p in out.rglob("*letter-letter-*") if "cache" not in str(p)]

@@ -298,7 +298,7 @@ def test_1929_letter_epub_chapter_golden(tmp_path: Path) -> None:
     warnings = export_epub(collect([str(CORPUS)]), tmp_path / "c.epub")
     assert warnings == []
     with zipfile.ZipFile(tmp_path / "c.epub") as zf:
-        name = "OEBPS/letter-letter-1929-04-30-trotsky-to-van-overstraeten.xhtml"  # whatever else the corpus holds
+        name = "OEBPS/letter-1929-04-30-trotsky-to-van-overstraeten.xhtml"  # its id: "letter-" is not said twice
         assert name in zf.namelist()
         actual = zf.read(name).decode("utf-8")
     check_golden("1929-04-30-trotsky-to-van-overstraeten.epub.xhtml", actual)
