@@ -63,18 +63,18 @@ def letter_article(trees: LetterTrees, info: LetterInfo, mode: str) -> str:
             f"{frag.metadata_html}\n{credits_html}</section>"
         ),
     ]
-    switch = ""
     if mode == "both":
-        # the radios are siblings of the text so that CSS alone (`:checked ~`) can switch the view
-        switch = (
+        # the radios are siblings of the text, notes and apparatus sections, so that CSS alone (`:checked ~`) switches
+        # the view of all three: each view's note markers, notes and apparatus link to one another
+        parts.append(
             '<p class="view-switch-label" id="view-label">View:</p>\n'
             '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>'
             '<label for="view-reading">Reading text</label>\n'
             '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">'
-            '<label for="view-diplomatic">Diplomatic transcription</label>\n'
+            '<label for="view-diplomatic">Diplomatic transcription</label>'
         )
     parts.append(
-        f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n{switch}'
+        f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n'
         f"{frag.body_html}\n</section>"
     )
     if frag.notes_html.strip():
