@@ -73,6 +73,12 @@ def page(browser: object) -> Iterator[object]:
     yield from _page(browser, 1000, 900)
 
 
+@pytest.fixture(scope="module")
+def phone(browser: object) -> Iterator[object]:
+    """A phone's width: 390 CSS pixels."""
+    yield from _page(browser, 390, 844)
+
+
 LETTERS = ("letters/l1.html", "letters/l2.html", "letters/l3.html")
 
 
@@ -154,3 +160,47 @@ def test_each_views_links_land_on_visible_elements_of_that_view(server: str, pag
         apparatus = pg.locator("section.apparatus .view-diplomatic").inner_text()  # type: ignore[attr-defined]
         assert "recieved" in apparatus and "corr." in apparatus  # the diplomatic text's own apparatus: the correction
 
+
+PAGES = ("index.html", *LETTERS, "persons.html", "places.html", "orgs.html", "concordance.html", "about.html")
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(server: str, phone: object, rel: str) -> None:
+    """At 390 px wide no page is wider than the screen (a wide table scrolls in its own box)."""
+    pg = phone
+    pg.goto(server + rel)  # type: ignore[attr-defined]
+    for view in (("reading", "diplomatic") if rel in LETTERS else ("",)):
+        if view:
+            pg.locator(f"label[for=view-{view}]").click()  # type: ignore[attr-defined]
+        width, client = pg.locator("html").evaluate("e => [e.scrollWidth, e.clientWidth]")  # type: ignore[attr-defined]
+        assert client == 390 and width <= client, (rel, view, width)
+
+
+def test_the_index_table_scrolls_in_its_own_box_on_a_phone(server: str, phone: object) -> None:
+    pg = phone
+    pg.goto(server + "index.html")  # type: ignore[attr-defined]
+    box = pg.locator(".table-scroll").first  # type: ignore[attr-defined]
+    scroll, client = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll > client and box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+
+@pytest.mark.parametrize("rel", LETTERS)
+def test_footnote_markers_and_view_switch_are_tappable_on_a_phone(server: str, phone: object, rel: str) -> None:
+    """At 390 px: every note marker (and back-link) is a target of at least 24 by 24 px, in both views; the view
+    switch is on the screen, each of its two buttons a large target, and it switches the view."""
+    pg = phone
+    pg.goto(server + rel)  # type: ignore[attr-defined]
+    for view in ("reading", "diplomatic"):
+        label = pg.locator(f"label[for=view-{view}]")  # type: ignore[attr-defined]
+        assert label.is_visible()
+        box = label.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 24 and box["width"] >= 24
+        label.click()
+        assert pg.locator(f"#view-{view}").is_checked()  # type: ignore[attr-defined]
+        assert pg.locator(f".text-block .view-{view}").is_visible()  # type: ignore[attr-defined]
+        targets = pg.locator(f".view-{view} a.noteref, .view-{view} a.noteback").all()  # type: ignore[attr-defined]
+        for target in targets:
+            assert target.is_visible()
+            b = target.bounding_box()
+            assert b["width"] >= 24 and b["height"] >= 24, (rel, view, target.get_attribute("id"), b)
+    assert pg.locator(".text-block .view-reading a.noteref").count() or rel == "letters/l3.html"  # type: ignore[attr-defined]

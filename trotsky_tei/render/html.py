@@ -318,8 +318,8 @@ class HtmlWriter:
             self._push(caption, "caption")
             self.opened.append(True)
             return
-        if tag == "table":
-            table = self._child("table", attrs)
+        if tag == "table":  # in a box of its own that scrolls sideways where the table is wider than the page
+            table = etree.SubElement(self._child("div", {"class": "table-scroll"}), "table", {k: v for k, v in attrs.items() if v is not None})
             self._push(table, "table")
             self._push(etree.SubElement(table, "tbody"), "tbody")
             self.opened.append(True)

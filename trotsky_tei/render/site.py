@@ -66,12 +66,13 @@ def letter_article(trees: LetterTrees, info: LetterInfo, mode: str) -> str:
     if mode == "both":
         # the radios are siblings of the text, notes and apparatus sections, so that CSS alone (`:checked ~`) switches
         # the view of all three: each view's note markers, notes and apparatus link to one another
+        # the radios themselves are not shown: their labels, after them, are the switch (two buttons, the chosen one
+        # filled), which keeps each label whole on a narrow screen and gives it a large target
         parts.append(
-            '<p class="view-switch-label" id="view-label">View:</p>\n'
-            '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>'
-            '<label for="view-reading">Reading text</label>\n'
-            '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">'
-            '<label for="view-diplomatic">Diplomatic transcription</label>'
+            '<input type="radio" name="view" id="view-reading" class="view-radio" aria-describedby="view-label" checked>\n'
+            '<input type="radio" name="view" id="view-diplomatic" class="view-radio" aria-describedby="view-label">\n'
+            '<p class="view-switch"><span id="view-label">View:</span> <label for="view-reading">Reading text</label> '
+            '<label for="view-diplomatic">Diplomatic transcription</label></p>'
         )
     parts.append(
         f'<section class="text-block" aria-labelledby="h-text">\n<h2 id="h-text">Text</h2>\n'
@@ -242,10 +243,10 @@ class Site:
         ed = self.data.edition
         sub = f"<p class=\"subtitle\">{esc(ed.subtitle)}</p>\n" if ed.subtitle else ""
         table = (
-            '<table>\n<caption>Letters in date order</caption>\n<thead><tr><th scope="col">Date</th>'
+            '<div class="table-scroll">\n<table>\n<caption>Letters in date order</caption>\n<thead><tr><th scope="col">Date</th>'
             '<th scope="col">Letter</th><th scope="col">From</th><th scope="col">To</th>'
             '<th scope="col">Place</th><th scope="col">Call number</th></tr></thead>\n<tbody>\n'
-            + "\n".join(rows) + "\n</tbody>\n</table>"
+            + "\n".join(rows) + "\n</tbody>\n</table>\n</div>"
         ) if rows else "<p>No letters.</p>"
         main = f"<h1>{esc(ed.title)}</h1>\n{sub}{table}"
         return self.page(ed.title, main, "", "index.html")
@@ -328,9 +329,9 @@ class Site:
                 f'<td><a href="{self.letter_href(info, "")}">{esc(info.letter.title)}</a></td></tr>'
             )
         table = (
-            '<table>\n<caption>Call numbers and the letters they hold</caption>\n<thead><tr>'
+            '<div class="table-scroll">\n<table>\n<caption>Call numbers and the letters they hold</caption>\n<thead><tr>'
             '<th scope="col">Repository</th><th scope="col">Collection</th><th scope="col">Item</th>'
-            '<th scope="col">Letter</th></tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>"
+            '<th scope="col">Letter</th></tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>\n</div>"
         ) if rows else "<p>No call numbers recorded.</p>"
         return self.page("Concordance of call numbers", f"<h1>Concordance of call numbers</h1>\n{table}", "", "concordance.html")
 
