@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from _sitekit import CORPUS, FIXTURE, SHARED_LETTERS, epubcheck_messages, needs_java
+from lxml import etree
 
 from trotsky_tei.cli import main
 from trotsky_tei.render.collect import collect
@@ -146,3 +147,85 @@ def test_headings_never_skip_a_level(book: Path) -> None:
             levels = [int(n) for n in re.findall(r"<h([1-6])\b", zf.read(name).decode("utf-8"))]
             for before, after in zip(levels, levels[1:]):
                 assert after <= before + 1, f"{name}: <h{before}> is followed by <h{after}>"
+
+
+
+def _css_rules(css: str) -> list[tuple[list[str], dict[str, str]]]:
+    """(selectors, declarations) of each plain rule of a stylesheet, in order (at-rules left out)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@[^{;]*;", "", css)  # @namespace, @import
+    rules = []
+    for block in css.split("}"):
+        head, _, body = block.partition("{")
+        if body and not head.strip().startswith("@"):
+            decls = {k.strip(): v.strip() for k, _, v in (d.partition(":") for d in body.split(";")) if k.strip()}
+            rules.append(([s.strip() for s in head.split(",")], decls))
+    return rules
+
+
+def _selects(selector: str, el: etree._Element) -> bool:
+    """Whether a selector of tag names, classes and descendant combinators (`dl.x dt`) selects `el`; any other kind
+    of selector selects nothing here."""
+    if not re.fullmatch(r"[a-z0-9.\- ]+", selector):
+        return False
+    steps = []
+    for part in selector.split():
+        tag, *classes = part.split(".")
+        steps.append((tag or "*") + "".join(f"[contains(concat(' ', @class, ' '), ' {c} ')]" for c in classes))
+    return el in el.getroottree().xpath("//" + "//".join(steps))
+
+
+def _left_margin(decls: dict[str, str]) -> str:
+    parts = decls.get("margin", "").split() or ["0"]
+    return {1: parts[0], 2: parts[-1], 3: parts[1], 4: parts[3]}[len(parts)]
+
+
+def test_epub_metadata_block_is_neither_bold_nor_over_indented(book: Path) -> None:
+    """The chapter's metadata block as the book's stylesheet styles it: only the terms are set apart (small capitals,
+    normal weight), each value indented once under its term; the block itself is neither bold nor indented (a
+    selector group once gave the whole `dl` the terms' bold and the values' indent)."""
+    rules = _css_rules(member(book, "OEBPS/style.css"))
+    root = etree.fromstring(member(book, "OEBPS/letter-l3.xhtml").encode("utf-8"))
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            el.tag = etree.QName(el).localname  # the selectors name elements without their namespace
+
+    def style(el: etree._Element) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for selectors, decls in rules:
+            if any(_selects(s, el) for s in selectors):
+                out.update(decls)
+        return out
+
+    for cls in ("letter-metadata", "letter-credits"):
+        dl = root.find(f".//dl[@class='{cls}']")
+        assert dl is not None and len(dl) >= 2
+        block = style(dl)
+        assert "font-weight" not in block and _left_margin(block) in ("0", "0em")
+        for dt in dl.iterfind("dt"):
+            assert style(dt).get("font-weight") == "normal" and style(dt).get("font-variant") == "small-caps"
+        for dd in dl.iterfind("dd"):
+            assert "font-weight" not in style(dd) and _left_margin(style(dd)) == "1em"
+
+
+def test_chapter_names_do_not_say_letter_twice(tmp_path: Path) -> None:
+    """A letter whose id begins with "letter-" (as `trotsky-tei new` makes them) has a chapter of that name, not
+    `letter-letter-…`; the site's page and the text file keep the id as their name (permalinks), unprefixed."""
+    root = tmp_path / "c"
+    shutil.copytree(FIXTURE, root)
+    for path in (root / "letters").glob("*.xml"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('xml:id="l1"', 'xml:id="letter-1929-04-30-trotsky"').replace('xml:id="l2"', 'xml:id="letter-l3"'),
+                        encoding="utf-8")
+    assert main(["build", str(root), "-o", str(tmp_path / "out"), "--jobs", "1"]) in (0, 1)
+    out = tmp_path / "out"
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as zf:
+        chapters = sorted(n for n in zf.namelist() if n.startswith("OEBPS/letter"))
+        nav = zf.read("OEBPS/nav.xhtml").decode("utf-8")
+    # "letter-l3" keeps the prefix: its rest, "l3", is another letter's slug, whose chapter is letter-l3.xhtml
+    assert chapters == ["OEBPS/letter-1929-04-30-trotsky.xhtml", "OEBPS/letter-l3.xhtml", "OEBPS/letter-letter-l3.xhtml"]
+    assert 'href="letter-1929-04-30-trotsky.xhtml"' in nav
+    pages = sorted(p.name for p in (out / "site" / "letters").iterdir())
+    assert pages == ["l3.html", "letter-1929-04-30-trotsky.html", "letter-l3.html"]
+    assert sorted(p.name for p in (out / "text").iterdir()) == ["l3.txt", "letter-1929-04-30-trotsky.txt", "letter-l3.txt"]
+    assert not [p for p in out.rglob("*letter-letter-*") if "cache" not in str(p)]

@@ -20,7 +20,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from trotsky_tei.render.collect import collect
-from trotsky_tei.render.epub import export_book
+from trotsky_tei.render.epub import chapter_names, export_book
 from trotsky_tei.render.site import export_html
 from trotsky_tei.render.text import export_text
 
@@ -55,9 +55,10 @@ def _exports(paths: list[str], out: Path) -> dict[str, dict[str, str]]:
         page = out / "site" / "letters" / f"{slug}.html"
         found["html"][path] = lxml_html.parse(str(page)).getroot().text_content() if page.is_file() else ""
     export_book(paths, out / "book.epub")
+    names = chapter_names(data.letters)
     with zipfile.ZipFile(out / "book.epub") as zf:
         for slug, path in by_slug.items():
-            name = f"OEBPS/letter-{slug}.xhtml"
+            name = f"OEBPS/{names[slug]}"
             xhtml = zf.read(name) if name in zf.namelist() else b"<html/>"
             found["epub"][path] = "".join(etree.fromstring(xhtml).itertext())
     return found

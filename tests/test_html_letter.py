@@ -143,9 +143,19 @@ def test_modes_and_both_views_have_unique_ids() -> None:
     page = lxml.html.fragment_fromstring(fragment_page(both), create_parent="div")
     ids = Counter(el.get("id") for el in page.iter() if el.get("id"))
     assert ids and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
-    assert len(page.xpath("//section[contains(@class,'view')]")) == 2
+    # the text, the notes and the apparatus of each view
+    assert [s.get("class") for s in page.xpath("//section[contains(@class,'view')]")] == ["view view-reading", "view view-diplomatic"] * 3
     hrefs = {a.get("href")[1:] for a in page.iter("a") if (a.get("href") or "").startswith("#")}
     assert hrefs <= set(ids), hrefs - set(ids)
+    # every link of a view (note marker, note back-link, apparatus lemma) leads to an element of the same view
+    view_of = {el.get("id"): sec.get("class") for sec in page.xpath("//section[contains(@class,'view')]")
+               for el in sec.iter() if el.get("id")}
+    for sec in page.xpath("//section[contains(@class,'view')]"):
+        for a in sec.iter("a"):
+            if (a.get("href") or "").startswith("#"):
+                assert view_of[a.get("href")[1:]] == sec.get("class"), (a.get("href"), sec.get("class"))
+    assert len(page.xpath("//section[@class='view view-diplomatic']//a[@class='noteback']")) == both.note_count
+    assert page.xpath("//section[@class='view view-diplomatic']//ol[@class='apparatus']/li[1]/@id") == ["d-apparatus-1"]
 
 
 def test_apparatus_links_to_lemma_and_lists_sigla() -> None:

@@ -121,3 +121,38 @@ def test_real_letters():
     schnitzler = next(c for c in index.correspondents if c.key == "#pmb2121")
     assert len(schnitzler.letters["received"]) > 10
     assert any(e.call_number.idno == "Schnitzler, B 68" for e in index.concordance)
+
+
+def test_json_and_csv_give_iso_dates_and_the_date_as_shown(corpus, capsys):
+    """Each letter's date as ISO (`@when`; a range's notBefore/notAfter), the text shown beside it as `date_text`."""
+    assert main(["index", str(corpus), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["version"] == 2  # "date" was the text shown in version 1
+    letters = {r["id"]: r for c in doc["correspondents"] for role in ("sent", "received", "mentioned") for r in c[role]}
+    assert letters["a-1929"] == {
+        "id": "a-1929", "path": letters["a-1929"]["path"], "date": "1929-04-30", "not_before": None, "not_after": None,
+        "date_text": "30 April 1929", "title": letters["a-1929"]["title"],
+    }
+    assert (letters["b-1930"]["date"], letters["b-1930"]["not_before"], letters["b-1930"]["not_after"]) == (None, "1930-01", "1930-03-15")
+    assert letters["b-1930"]["date_text"] == "early 1930"
+    assert (letters["c-undated"]["date"], letters["c-undated"]["date_text"]) == (None, "some day")  # no @when
+    assert list(doc["concordance"][1]["letter"]) == ["id", "path", "date", "not_before", "not_after", "date_text", "title"]
+    assert main(["index", str(corpus), "--format", "csv", "--what", "correspondents"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "key,label,kind,link,role,letter_id,date,title,path,date_text,not_before,not_after"
+    rows = {r["letter_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert (rows["a-1929"]["date"], rows["a-1929"]["date_text"]) == ("1929-04-30", "30 April 1929")
+    assert (rows["b-1930"]["date"], rows["b-1930"]["not_before"], rows["b-1930"]["not_after"]) == ("", "1930-01", "1930-03-15")
+    assert main(["index", str(corpus), "--format", "csv", "--what", "concordance"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert header[9] == "date" and header[-4:] == ["certainty", "date_text", "not_before", "not_after"]
+
+
+def test_index_date_is_a_real_date_only(tmp_path):
+    """A @when that is no date (TT301) is not given as an ISO date: the text shown is still there."""
+    root = tmp_path / "c"
+    shutil.copytree(DATA / "cmif", root)
+    letter = root / "letters" / "a-1929.xml"
+    letter.write_text(letter.read_text().replace('when="1929-04-30"', 'when="1929-04-31"'))
+    ref = next(r for c in index_paths([str(root)]).correspondents for r in c.letters["sent"] if r.id == "a-1929")
+    assert (ref.when, ref.date) == (None, "30 April 1929")

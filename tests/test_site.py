@@ -8,12 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _sitekit import CORPUS, FIXTURE, SHARED_LETTERS, needs_java, tree_bytes, vnu_errors
+from _sitekit import CORPUS, FIXTURE, SHARED_LETTERS, needs_java, tree_bytes, vnu_errors, without_our_scripts
 
 from trotsky_tei.cli import main
 from trotsky_tei.errors import OutputError, UsageError
 from trotsky_tei.render.collect import collect, safe_url
-from trotsky_tei.render.site import SITE_MARKER, claim_output_dir, export_site
+from trotsky_tei.render.search import search_available
+from trotsky_tei.render.site import SITE_MARKER, claim_output_dir, export_site, without_heading
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,9 @@ def page(site: Path, rel: str) -> str:
 
 
 def test_every_page_is_written(site: Path) -> None:
-    files = set(tree_bytes(site))
+    files = {f for f in tree_bytes(site) if not f.startswith("pagefind/")}  # the search index: tests/test_search.py
+    if search_available():
+        files.remove("search.html")
     assert files == {
         SITE_MARKER, "index.html", "about.html", "concordance.html", "persons.html", "places.html", "orgs.html",
         "style.css", "print.css", "letters/l1.html", "letters/l2.html", "letters/l3.html",
@@ -133,11 +136,28 @@ def test_about_page_from_edition_metadata(site: Path) -> None:
     assert "Ada Editor" in about and "Fixture Press" in about
 
 
+def test_about_page_says_its_heading_once(tmp_path: Path) -> None:
+    """The corpus's edition.xml opens its about text with "About this edition", the page's own heading: said once."""
+    export_site(collect([str(CORPUS)]), tmp_path / "s")
+    about = (tmp_path / "s" / "about.html").read_text(encoding="utf-8")
+    main = about[about.index("<main"):about.index("</main>")]
+    assert main.count("About this edition") == 1 and "<h1>About this edition</h1>" in main
+    assert "This is a digital edition of letters written by Leon Trotsky" in about
+
+
+def test_without_heading_drops_only_a_first_heading_equal_to_the_pages() -> None:
+    prose = "<h2>About  this\nEdition</h2>\n<p>Text.</p>\n<h2>About this edition</h2>"
+    assert without_heading(prose, "About this edition") == "<p>Text.</p>\n<h2>About this edition</h2>"
+    assert without_heading("<h2>About the fixture</h2>\n<p>x</p>", "About this edition") == "<h2>About the fixture</h2>\n<p>x</p>"
+    assert without_heading("<p>x</p><h2>About this edition</h2>", "About this edition") == "<p>x</p><h2>About this edition</h2>"
+    assert without_heading("<h2>About &amp; this edition</h2>", "About & this edition") == ""
+
+
 def test_every_text_is_escaped_and_bad_urls_are_not_links(site: Path) -> None:
     for rel, data in tree_bytes(site).items():
         if not rel.endswith(".html"):
             continue
-        html = data.decode("utf-8")
+        html = without_our_scripts(data.decode("utf-8"))
         assert "<script" not in html, rel
         assert "javascript:" not in html, rel
         assert "<odd>" not in html, rel
@@ -171,13 +191,16 @@ def test_templates_can_be_overridden_file_by_file(tmp_path: Path) -> None:
         '{% extends "base.html" %}{% block main %}<h1>{{ title }}</h1><p class="mine">{{ citation }}</p>{{ article.body }}{% endblock %}',
         encoding="utf-8")
     (tpl / "style.css").write_text("body { color: black; }\n", encoding="utf-8")
-    export_site(collect([str(FIXTURE)]), tmp_path / "out", templates=tpl)
+    export_site(collect([str(FIXTURE)]), tmp_path / "out", templates=tpl, search=False)
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "<footer>CUSTOM</footer>" in index and "Letters in date order" in index  # our index.html in their shell
     letter = (tmp_path / "out" / "letters" / "l3.html").read_text(encoding="utf-8")
     assert '<p class="mine">' in letter and "Trotsky to an &lt;odd&gt; correspondent" in letter  # data stays escaped
     assert (tmp_path / "out" / "style.css").read_text(encoding="utf-8") == "body { color: black; }\n"
     assert "print" in (tmp_path / "out" / "print.css").read_text(encoding="utf-8")  # not overridden: bundled
+    if search_available():  # their letter.html has no data-pagefind-body: nothing to index, and they are told why
+        with pytest.raises(UsageError, match="data-pagefind-body"):
+            export_site(collect([str(FIXTURE)]), tmp_path / "out1", templates=tpl)
     (tpl / "letter.html").write_text("{% extends 'base.html' %}\n{% block main %}{{ nonsense }}{% endblock %}", encoding="utf-8")
     with pytest.raises(UsageError, match="letter.html.*nonsense"):
         export_site(collect([str(FIXTURE)]), tmp_path / "out2", templates=tpl)
@@ -211,7 +234,7 @@ def test_reproducible_bytes(tmp_path: Path) -> None:
     export_site(collect([str(FIXTURE)]), tmp_path / "a")
     export_site(collect([str(FIXTURE)]), tmp_path / "b")
     a, b = tree_bytes(tmp_path / "a"), tree_bytes(tmp_path / "b")
-    assert a == b and len(a) == 21
+    assert a == b and len([f for f in a if not f.startswith("pagefind/")]) == 21 + search_available()
 
 
 def test_cli_export_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ from .console import count
 from .errors import Diagnostic, Severity, UsageError
 from .keys import key_of
 from .render.collect import EditionData, LetterInfo, edition_data, slugify
-from .render.epub import stored_chapters, write_book
+from .render.epub import chapter_names, stored_chapters, write_book
 from .render.outputs import Outputs
 from .render.pdf import INSTALL_HINT as PDF_HINT
 from .render.pdf import PdfOptions, stored_letters, write_pdf
@@ -207,8 +207,9 @@ def build(
             frame_key = key_of(data.edition, data.registry.content_key(), passed.run.lang,
                                [(i.slug, k) for i, k in zip(data.letters, record_keys, strict=True)])
             outputs.write_file(name, book_key, lambda tmp: _book(data, out_path / name, tmp, store, passed, outputs, keys, frame_key))
+            chapters_of = chapter_names(data.letters)
             for info, key in zip(data.letters, keys, strict=True):  # what each chapter of the book was made from
-                outputs.note(f"{name}#letter-{info.slug}.xhtml", key)
+                outputs.note(f"{name}#{chapters_of[info.slug]}", key)
             outputs.note(f"{name}#frame", frame_key)  # and its title page, contents, registers, colophon
             clock.lap("epub")
             # a chapter is made when its letter is processed; the book is zipped again when any chapter changed
@@ -371,11 +372,12 @@ def _book(
     is (the book is the last build's own: `outputs.fresh_file`); each chapter's key is recorded beside the book's.
     """
     rel = path.name
-    chapter_keys = {f"{rel}#letter-{i.slug}.xhtml": k for i, k in zip(data.letters, keys, strict=True)}
+    names = chapter_names(data.letters)
+    chapter_keys = {f"{rel}#{names[i.slug]}": k for i, k in zip(data.letters, keys, strict=True)}
     titles = {o.path: o.meta.title("epub") for o in passed.outcomes}
 
     def unchanged(info: LetterInfo) -> str | None:
-        part = f"{rel}#letter-{info.slug}.xhtml"
+        part = f"{rel}#{names[info.slug]}"
         last = outputs.last.get(part)
         return titles.get(info.letter.path) or info.letter.title if last is not None and last[0] == chapter_keys[part] else None
 

@@ -20,22 +20,29 @@ from .errors import Diagnostic
 from .model import CallNumber, Letter, Mention
 from .reader import REGISTRY_DIR, find_corpus_root
 from .registry import Registry
+from .rules.dates import check_w3c
 
 ROLES = ("sent", "received", "mentioned")
 
 
 @dataclass(frozen=True)
 class LetterRef:
-    """A letter as the index lists it."""
+    """A letter as the index lists it: `date` is the date as shown ("12 March 1930", "undated"); `when`,
+    `not_before` and `not_after` the ISO dates of the letter's date (`@when`; a range's `@notBefore`/`@from` and
+    `@notAfter`/`@to`), each only where it is a real date (TT301), else None."""
 
     id: str
     path: str
     date: str
     title: str
     sort_key: tuple[str, str]
+    when: str | None = None
+    not_before: str | None = None
+    not_after: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"id": self.id, "path": self.path, "date": self.date, "title": self.title}
+    def as_dict(self) -> dict[str, str | None]:
+        return {"id": self.id, "path": self.path, "date": self.when, "not_before": self.not_before,
+                "not_after": self.not_after, "date_text": self.date, "title": self.title}
 
 
 @dataclass
@@ -129,8 +136,17 @@ def _key(m: Mention, registry: Registry) -> tuple[str, str, str | None, str]:
     return f"name:{' '.join(m.name.split()).casefold()}", "none", None, m.name
 
 
+def _iso(value: str | None) -> str | None:
+    """A date of the letter as the index gives it: only a real W3C date (as TT301 checks it), else None."""
+    return value if value and check_w3c(value) is None else None
+
+
 def _ref(letter: Letter) -> LetterRef:
-    return LetterRef(letter.id, letter.path, letter.date.display if letter.date else "undated", letter.title, letter.sort_key)
+    d = letter.date
+    if d is None:
+        return LetterRef(letter.id, letter.path, "undated", letter.title, letter.sort_key)
+    return LetterRef(letter.id, letter.path, d.display, letter.title, letter.sort_key, when=_iso(d.when),
+                     not_before=_iso(d.not_before or d.from_), not_after=_iso(d.not_after or d.to))
 
 
 
@@ -196,7 +212,8 @@ def assemble(entries: list[LetterEntries], diags: list[Diagnostic]) -> Index:
 
 def to_json(index: Index, what: str = "all") -> str:
     """The index as JSON (stable key order, UTF-8 text)."""
-    doc: dict[str, Any] = {"version": 1, "summary": index.summary()}
+    # version 2: a letter's "date" is its ISO date (version 1 gave the text shown, now "date_text")
+    doc: dict[str, Any] = {"version": 2, "summary": index.summary()}
     if what in ("all", "correspondents"):
         doc["correspondents"] = [c.as_dict() for c in index.correspondents]
     if what in ("all", "concordance"):
@@ -204,9 +221,15 @@ def to_json(index: Index, what: str = "all") -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-CORRESPONDENT_FIELDS = ["key", "label", "kind", "link", "role", "letter_id", "date", "title", "path"]
+# the columns added later come last, so that those before them keep their places
+DATE_FIELDS = ["date_text", "not_before", "not_after"]
+CORRESPONDENT_FIELDS = ["key", "label", "kind", "link", "role", "letter_id", "date", "title", "path", *DATE_FIELDS]
 CONCORDANCE_FIELDS = ["call_number", "repository", "repository_id", "collection", "idno", "asterisk", "url", "source",
-                      "letter_id", "date", "title", "path", "certainty"]
+                      "letter_id", "date", "title", "path", "certainty", *DATE_FIELDS]
+
+
+def _dates(r: LetterRef) -> list[str]:
+    return [r.date, r.not_before or "", r.not_after or ""]
 
 
 def to_csv(index: Index, what: str) -> str:
@@ -218,15 +241,15 @@ def to_csv(index: Index, what: str) -> str:
         for c in index.correspondents:
             for role in ROLES:
                 for r in c.letters[role]:
-                    w.writerow([c.key, c.label, c.kind, c.link, role, r.id, r.date, r.title, r.path])
+                    w.writerow([c.key, c.label, c.kind, c.link, role, r.id, r.when or "", r.title, r.path, *_dates(r)])
     else:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(CONCORDANCE_FIELDS)
         for e in index.concordance:
             cn, r = e.call_number, e.letter
             w.writerow([e.label, cn.repository, cn.repository_id or "", cn.collection or "", cn.idno,
-                        "yes" if cn.asterisk else "", cn.url or "", e.source, r.id, r.date, r.title, r.path,
-                        certainty_note(cn) or ""])
+                        "yes" if cn.asterisk else "", cn.url or "", e.source, r.id, r.when or "", r.title, r.path,
+                        certainty_note(cn) or "", *_dates(r)])
     return buf.getvalue()
 
 

@@ -6,7 +6,6 @@ outside the corpus is read). Exit status: 0 clean, 1 problems found, 2 usage err
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _sitekit import without_our_scripts
 
 from trotsky_tei.cli import main
 
@@ -309,16 +309,11 @@ def _inject(body: str, fmt: str) -> Callable[[Path], list[str]]:
     return setup
 
 
-# the only scripts a page of ours may hold: the search page's Pagefind UI (our markup, not the letters') and a
-# letter's schema.org data (JSON, which a browser never runs; `<` in it is written \u003c, so it cannot end it)
-OUR_SCRIPTS = re.compile(r'<script src="pagefind/pagefind-component-ui\.js" defer></script>|<script type="application/ld\+json">[^<]*</script>')
-
-
 def _no_script(tmp: Path) -> None:
     for path in tmp.rglob("*.html"):
         if "pagefind" in path.relative_to(tmp).parts:
             continue  # Pagefind's own files
-        text = OUR_SCRIPTS.sub("", path.read_text(encoding="utf-8")).lower()
+        text = without_our_scripts(path.read_text(encoding="utf-8")).lower()
         assert "<script" not in text and "javascript:" not in text and "onerror=" not in text, path
 
 

@@ -568,7 +568,7 @@ def network(
             halo = group[-1]
             halo.set("stroke", "#ffffff")
             halo.set("stroke-width", "4.0")
-            halo.set("paint-order", "stroke")
+            halo.set("style", "paint-order: stroke")
 
     if samples:
         legend = sub(svg, "g", class_="legend", fill=INK, font_size=num(LABEL_SIZE))

@@ -206,6 +206,23 @@ def xhtml_page(title: str, body: str, lang: str) -> str:
     )
 
 
+CHAPTER_PREFIX = "letter-"
+
+
+def chapter_names(letters: Sequence[LetterInfo]) -> dict[str, str]:
+    """Each letter's chapter file (by slug): `letter-<slug>.xhtml`, so that no chapter takes the name of another page
+    of the book; a slug that begins with "letter-" already (the id `letter-1929-04-30-…`) is the name as it is, not
+    `letter-letter-…`, unless the rest of it is another letter's slug (whose chapter has that name)."""
+    slugs = {i.slug.lower() for i in letters}
+    out: dict[str, str] = {}
+    for info in letters:
+        slug = info.slug
+        rest = slug[len(CHAPTER_PREFIX):]
+        own = slug.lower().startswith(CHAPTER_PREFIX) and rest and rest.lower() not in slugs
+        out[slug] = f"{slug}.xhtml" if own else f"{CHAPTER_PREFIX}{slug}.xhtml"
+    return out
+
+
 @dataclass
 class Book:
     """The files of one EPUB (name → text) and the spine order, built from an EditionData."""
@@ -232,7 +249,10 @@ class Book:
             self.toc.append((name, title))
 
     def chapter_name(self, info: LetterInfo) -> str:
-        return f"letter-{info.slug}.xhtml"
+        names: dict[str, str] | None = self.__dict__.get("_chapter_names")
+        if names is None:
+            names = self.__dict__["_chapter_names"] = chapter_names(self.data.letters)
+        return names[info.slug]
 
     def entity_href(self, ent: Entity) -> str:
         return register_href(ent)

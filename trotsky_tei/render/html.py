@@ -9,11 +9,13 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from html import escape as html_escape
 
 from lxml import etree
 
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, Severity
+from ..i18n import N_
 from ..model import Letter, Mention
 from ..rules.dates import check_w3c
 from ..xmlfile import TEI_NS, XML_LANG, line_of, local_name
@@ -317,8 +319,8 @@ class HtmlWriter:
             self._push(caption, "caption")
             self.opened.append(True)
             return
-        if tag == "table":
-            table = self._child("table", attrs)
+        if tag == "table":  # in a box of its own that scrolls sideways where the table is wider than the page
+            table = etree.SubElement(self._child("div", {"class": "table-scroll"}), "table", {k: v for k, v in attrs.items() if v is not None})
             self._push(table, "table")
             self._push(etree.SubElement(table, "tbody"), "tbody")
             self.opened.append(True)
@@ -373,7 +375,7 @@ class HtmlWriter:
             {
                 "class": "noteref",
                 "id": self.id_prefix + note.ref_id,
-                "href": f"#{note.id}",
+                "href": f"#{self.id_prefix}{note.id}",
                 "role": "doc-noteref",
             },
         )
@@ -411,8 +413,11 @@ class RenderedLetter:
 class LetterTrees:
     """A letter page's content as HTML trees: what the web page is serialised from, and the EPUB chapter derived from.
 
-    `body` is what the page shows (one view, or both views in their sections); `reading` is the reading view
-    (None when only the diplomatic one was rendered), which the EPUB chapter takes once the page is serialised.
+    `body` is what the page shows (one view, or both views in their sections); `views` the text of each view
+    rendered, by name ("reading", "diplomatic"), which the EPUB chapter takes once the page is serialised.
+    `notes` and `apparatus` are those of the main view (the reading one in mode "both"); `view_notes` and
+    `view_apparatus` those of each view, by name: in mode "both" each view has its own, their ids (and the links to
+    them) prefixed "d-" in the diplomatic view, so that a view's links lead into that view.
     """
 
     title: str
@@ -426,16 +431,31 @@ class LetterTrees:
     note_count: int
     apparatus_count: int
     ctx: RenderContext
+    view_notes: dict[str, etree._Element | None] = field(default_factory=dict)
+    view_apparatus: dict[str, etree._Element | None] = field(default_factory=dict)
 
     def serialise(self) -> RenderedLetter:
         ctx = self.ctx
+        if len(self.views) > 1:
+            t = ctx.t
+            notes_html = _views_html(self.view_notes, ctx, {v: t(w) for v, w in (
+                ("reading", N_("Notes to the reading text")), ("diplomatic", N_("Notes to the diplomatic transcription")))},
+                {v: t(w) for v, w in (("reading", N_("No notes in the reading text.")),
+                                      ("diplomatic", N_("No notes in the diplomatic transcription.")))})
+            apparatus_html = _views_html(self.view_apparatus, ctx, {v: t(w) for v, w in (
+                ("reading", N_("Apparatus of the reading text")), ("diplomatic", N_("Apparatus of the diplomatic transcription")))},
+                {v: t(w) for v, w in (("reading", N_("No apparatus entries in the reading text.")),
+                                      ("diplomatic", N_("No apparatus entries in the diplomatic transcription.")))})
+        else:
+            notes_html = _serialize(self.notes, ctx) if self.notes is not None else ""
+            apparatus_html = _serialize(self.apparatus, ctx) if self.apparatus is not None else ""
         return RenderedLetter(
             title=self.title,
             lang=self.lang,
             metadata_html=_serialize(self.metadata, ctx),
             body_html=_serialize(self.body, ctx),
-            notes_html=_serialize(self.notes, ctx) if self.notes is not None else "",
-            apparatus_html=_serialize(self.apparatus, ctx) if self.apparatus is not None else "",
+            notes_html=notes_html,
+            apparatus_html=apparatus_html,
             warnings=self.warnings,
             note_count=self.note_count,
             apparatus_count=self.apparatus_count,
@@ -445,6 +465,20 @@ class LetterTrees:
 def _serialize(el: etree._Element, ctx: RenderContext) -> str:
     method = "xml" if ctx.epub else "html"
     return str(etree.tostring(el, method=method, encoding="unicode"))
+
+
+def _views_html(parts: dict[str, etree._Element | None], ctx: RenderContext, label: dict[str, str], none: dict[str, str]) -> str:
+    """Each view's notes (or apparatus) in a section of that view (its `label`), switched with the text (mode
+    "both"); a view that has none says so (`none`). "" when neither view has any."""
+    if all(part is None for part in parts.values()):
+        return ""
+    sections = []
+    for view in ("reading", "diplomatic"):
+        part = parts.get(view)
+        inner = _serialize(part, ctx) if part is not None else f'<p class="view-none">{html_escape(none[view])}</p>'
+        aria = html_escape(label[view])
+        sections.append(f'<section class="view view-{view}" aria-label="{aria}">\n{inner}\n</section>')
+    return '<div class="letter-views">\n' + "\n".join(sections) + "\n</div>"
 
 
 def _move_children(src: etree._Element, dst: etree._Element) -> None:
@@ -526,30 +560,31 @@ def _tail(parent: etree._Element, s: str) -> None:
         parent.text = (parent.text or "") + s
 
 
-def notes_element(notes: list[Note], ctx: RenderContext) -> etree._Element:
-    """The notes as an `ol`, each `li#note-N` with a link back to its marker."""
+def notes_element(notes: list[Note], ctx: RenderContext, id_prefix: str = "") -> etree._Element:
+    """The notes as an `ol`, each `li#note-N` with a link back to its marker (ids and links with the view's prefix)."""
     ol = _root("ol", ctx, "notes")
     for note in notes:
-        li = etree.SubElement(ol, "li", {"id": note.id})
+        li = etree.SubElement(ol, "li", {"id": id_prefix + note.id})
         if ctx.epub:
             li.set(EPUB_TYPE, "footnote")
         if isinstance(note.content, etree._Element):
             _move_children(note.content, li)
         _tail(li, " ")
-        back = etree.SubElement(li, "a", {"class": "noteback", "href": f"#{note.ref_id}", "role": "doc-backlink"})
-        back.set("aria-label", f"back to note marker {note.number}")
+        back = etree.SubElement(li, "a", {"class": "noteback", "href": f"#{id_prefix}{note.ref_id}", "role": "doc-backlink"})
+        back.set("aria-label", ctx.t("back to note marker %(n)s", n=note.number))
         back.text = "↩"
     return ol
 
 
 
 
-def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext) -> etree._Element:
-    """The apparatus as an `ol`: `lemma] label reading sigla; …`, the lemma linking to its place in the text."""
+def apparatus_element(entries: list[ApparatusEntry], ctx: RenderContext, id_prefix: str = "") -> etree._Element:
+    """The apparatus as an `ol`: `lemma] label reading sigla; …`, the lemma linking to its place in the text (ids and
+    links with the view's prefix)."""
     ol = _root("ol", ctx, "apparatus")
     for entry in entries:
-        li = etree.SubElement(ol, "li", {"id": f"apparatus-{entry.number}", "class": _cls("app-entry", "app-" + entry.kind)})
-        lem = etree.SubElement(li, "a", {"class": "app-lemma", "href": f"#{entry.id}"})
+        li = etree.SubElement(ol, "li", {"id": f"{id_prefix}apparatus-{entry.number}", "class": _cls("app-entry", "app-" + entry.kind)})
+        lem = etree.SubElement(li, "a", {"class": "app-lemma", "href": f"#{id_prefix}{entry.id}"})
         lem.text = entry.lemma or "—"
         for w in entry.lemma_witnesses:
             _tail(li, " ")
@@ -620,10 +655,10 @@ def date_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
 
 
 def _walk(
-    tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str, notes: bool = True,
+    tree: etree._ElementTree, ctx: RenderContext, mode: Mode, id_prefix: str,
 ) -> tuple[etree._Element, list[Note], list[ApparatusEntry], list[Diagnostic]]:
     writer = HtmlWriter(ctx, mode, id_prefix)
-    walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree), notes=notes)
+    walker = Walker(html_table(mode), writer, ctx, mode, format_name="HTML", sigla=witness_sigla(tree))
     result = walker.walk(text_elements(tree))
     assert isinstance(result.body, etree._Element)
     return result.body, result.notes, result.apparatus, result.warnings
@@ -642,9 +677,16 @@ def render_letter_trees(
     if lang:
         body.set("lang", lang)
     views: dict[str, etree._Element] = {primary: body}
+    notes_el = notes_element(notes, ctx) if notes else None
+    apparatus_el = apparatus_element(apparatus, ctx) if apparatus else None
+    view_notes: dict[str, etree._Element | None] = {primary: notes_el}
+    view_apparatus: dict[str, etree._Element | None] = {primary: apparatus_el}
     if mode == "both":
-        dbody, _dnotes, _dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-", notes=False)  # the page's notes: the reading's
+        # the diplomatic view's own notes and apparatus (its warnings are the reading's: the same elements)
+        dbody, dnotes, dapp, _dwarn = _walk(tree, ctx, "diplomatic", "d-")
         views["diplomatic"] = dbody
+        view_notes["diplomatic"] = notes_element(dnotes, ctx, "d-") if dnotes else None
+        view_apparatus["diplomatic"] = apparatus_element(dapp, ctx, "d-") if dapp else None
         wrapper = _root("div", ctx, "letter-views")
         for view, label in ((body, ctx.t("Reading text")), (dbody, ctx.t("Diplomatic text"))):
             section = etree.SubElement(wrapper, "section", {"class": f"view view-{'reading' if view is body else 'diplomatic'}"})
@@ -662,12 +704,14 @@ def render_letter_trees(
         metadata=metadata_element(tree, letter, ctx),
         body=body,
         views=views,
-        notes=notes_element(notes, ctx) if notes else None,
-        apparatus=apparatus_element(apparatus, ctx) if apparatus else None,
+        notes=notes_el,
+        apparatus=apparatus_el,
         warnings=sorted([*warnings, *lang_warnings(tree, letter, ctx), *date_warnings(tree, letter, ctx)]),
         note_count=len(notes),
         apparatus_count=len(apparatus),
         ctx=ctx,
+        view_notes=view_notes,
+        view_apparatus=view_apparatus,
     )
 
 

@@ -63,6 +63,20 @@ def entity_href(entity: Entity, root: str) -> str:
     return f"{root}{page}.html#{entity.id}"
 
 
+_LEADING_H2 = re.compile(r"\s*<h2>(.*?)</h2>\n?", re.S)
+
+
+def without_heading(prose: str, heading: str) -> str:
+    """The edition's about text without a first heading that says what the page's own heading says (an edition.xml
+    often opens its text with "About this edition": the page would say it twice)."""
+    import html
+
+    found = _LEADING_H2.match(prose)
+    if found is not None and " ".join(html.unescape(found.group(1)).split()).casefold() == heading.casefold():
+        return prose[found.end():]
+    return prose
+
+
 # --- templates -------------------------------------------------------------------------------------
 
 
@@ -468,7 +482,7 @@ class Site:
         if ed.identifier:
             facts.append((t("Identifier"), ed.identifier))
         heading = t("About this edition")
-        return self.page("about.html", heading, "", "about.html", facts=facts, about=Markup(ed.about_html))
+        return self.page("about.html", heading, "", "about.html", facts=facts, about=Markup(without_heading(ed.about_html, heading)))
 
     # the timeline and the years
 
@@ -702,11 +716,12 @@ class Site:
 def export_site(
     data: EditionData, out: str | Path, *, mode: str = "both", templates: str | Path | None = None,
     force: bool = False, progress: Callable[[str], None] | None = None, claim: bool = True, jobs: int | None = 1,
+    lang: str = "", search: bool | None = None,
 ) -> tuple[list[str], list[Diagnostic]]:
     """Write the web edition of `data`'s letters into `out`; returns (paths, warnings). Each letter is read again
     (once): `export_html`, which takes the paths, reads each letter once in all."""
     return export_html([i.letter.path for i in data.letters], out, mode=mode, templates=templates, force=force,
-                       progress=progress, claim=claim, jobs=jobs, root=data.root)[1:]
+                       progress=progress, claim=claim, jobs=jobs, root=data.root, lang=lang, search=search)[1:]
 
 
 def export_html(
@@ -738,9 +753,13 @@ def export_html(
         outputs = Outputs(out_path)
         site.write(outputs, progress=progress)
         if site.search:
-            from .search import index_site
+            from .search import SearchError, index_site
 
-            index_site(out_path, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in data.letters])
+            try:
+                index_site(out_path, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in data.letters])
+            except SearchError as exc:  # e.g. a letter.html of the project's own without data-pagefind-body
+                raise UsageError(f"search: {exc} (a letter.html of your own must keep data-pagefind-body on the "
+                                 "letter's article; or leave search out: --no-search)") from exc
     warns = sorted({d for o in result.outcomes for d in o.meta.diagnostics_of("site")})
     return data, sorted([*outputs.written, *outputs.kept]), warns
 
