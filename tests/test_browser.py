@@ -161,7 +161,8 @@ def test_each_views_links_land_on_visible_elements_of_that_view(server: str, pag
         assert "recieved" in apparatus and "corr." in apparatus  # the diplomatic text's own apparatus: the correction
 
 
-PAGES = ("index.html", *LETTERS, "persons.html", "places.html", "orgs.html", "concordance.html", "about.html")
+PAGES = ("index.html", *LETTERS, "persons.html", "places.html", "orgs.html", "concordance.html", "about.html",
+         "timeline.html", "years/1929.html", "correspondences.html", "correspondences/trotsky--overstraeten.html")
 
 
 @pytest.mark.parametrize("rel", PAGES)

@@ -98,7 +98,9 @@ def test_edge_order_does_not_change_the_network() -> None:
 def test_svg_is_an_accessible_image(make: object) -> None:
     chart = make(title="A title", desc="A description.", id_prefix="my chart!")  # type: ignore[operator]
     root = svg_of(chart)
-    assert root.get("role") == "img"
+    # an image, or (where it holds links: a link inside role="img" is out of a screen reader's reach) the svg's own
+    # role, a graphics document; labelled by its title and desc either way
+    assert root.get("role") == (None if root.find(f".//{{{SVG}}}a") is not None else "img")
     title, desc = root[0], root[1]
     assert title.tag == f"{{{SVG}}}title" and title.text == "A title"
     assert desc.tag == f"{{{SVG}}}desc" and desc.text and desc.text.startswith("A description.")
@@ -384,6 +386,11 @@ def test_charts_are_valid_html(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert vnu_errors(tmp_path) == []
+
+
+def test_a_chart_with_links_is_not_an_image_one_without_is() -> None:
+    assert svg_of(years_chart(year_href=lambda y: f"years/{y}.html")).get("role") is None
+    assert svg_of(years_chart()).get("role") == "img"
 
 
 def test_a_star_network_puts_its_hub_in_the_middle() -> None:

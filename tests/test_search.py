@@ -38,8 +38,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-# axe-core is not a Python package: `npm install --prefix /tmp/axe axe-core@4` (or AXE_CORE=path/to/axe.min.js)
-AXE = Path(os.environ.get("AXE_CORE", "/tmp/axe/node_modules/axe-core/axe.min.js"))
+# axe-core is not a Python package: .ci/run installs it (npm install --prefix .ci/axe axe-core@4; or AXE_CORE=path)
+AXE = Path(os.environ.get("AXE_CORE", Path(__file__).resolve().parents[1] / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
 
 
 def _pagefind_missing() -> str:
@@ -290,7 +290,7 @@ def test_search_finds_the_one_letter_and_a_facet_narrows(served: str, browser: o
         context.close()
 
 
-@pytest.mark.skipif(not AXE.is_file(), reason=f"axe-core not found at {AXE} (npm install --prefix /tmp/axe axe-core@4)")
+@pytest.mark.skipif(not AXE.is_file(), reason=f"axe-core not found at {AXE} (npm install --prefix .ci/axe axe-core@4)")
 def test_search_page_axe_and_screenshots(served: str, browser: object) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, width in (("desktop", 1280), ("phone", 390)):

@@ -1,7 +1,7 @@
 """Two pictures of an edition as inline SVG, drawn at build time: letters per year and the correspondence network.
 
 No JavaScript, no dependency beyond lxml: each function takes plain data and returns a `Chart`, the serialised
-`<svg>` (role="img", labelled by its own `<title>` and `<desc>`) and a text alternative, an HTML `<table>` with a
+`<svg>` (role="img", or its own graphics-document role where it holds links; labelled by its own `<title>` and `<desc>`) and a text alternative, an HTML `<table>` with a
 `<caption>` giving the same data, which the page puts beside or below the picture.
 
 Byte-reproducible: every coordinate is written with one decimal, everything drawn is sorted, and nothing depends
@@ -171,6 +171,11 @@ def linked(parent: etree._Element, url: str | None, **attrs: str) -> etree._Elem
 
 
 def serialise(svg: etree._Element) -> str:
+    """The picture as inline SVG. One with links keeps its own role (a graphics document, labelled by its title and
+    desc): an image's content is presentational, so a link inside role="img" would be one no screen reader can
+    reach (axe: nested-interactive); the Nu checker allows no "group" on an svg."""
+    if svg.find(f".//{{{SVG_NS}}}a") is not None:
+        del svg.attrib["role"]
     return etree.tostring(svg, encoding="unicode")
 
 

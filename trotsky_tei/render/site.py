@@ -324,7 +324,11 @@ class Site:
         info = self.data.letters[index]
         content, title = self.articles(info)
         parts = json.loads(content) if content else {}
-        article = {k: Markup(parts.get(k, "")) for k in ("metadata", "body", "notes", "apparatus")}
+        html = {k: str(parts.get(k, "")) for k in ("metadata", "body", "notes", "apparatus")}
+        if self.search and self.mode == "both":  # the index reads each text once: the reading view (results' excerpts)
+            for k in ("body", "notes", "apparatus"):
+                html[k] = html[k].replace('<section class="view view-diplomatic"', '<section class="view view-diplomatic" data-pagefind-ignore')
+        article = {k: Markup(v) for k, v in html.items()}  # HTML the pass rendered: every text in it escaped there
         title = title or fold(info.letter.title)
         permalink = self.permalink(info)
         return self.page(
@@ -334,7 +338,28 @@ class Site:
                 {"label": label, "href": href, "rel": rel, "title": bounded(t), "date": date}
                 for label, href, rel, t, date in self.nav_links(index)],
             jsonld=Markup(self.json_ld(info)) if permalink else "", search_data=Markup(self.search_data(info)),
+            search_summary=self.search_summary(info),
         )
+
+    def search_summary(self, info: LetterInfo) -> str:
+        """The letter's metadata as one line of words for the search index: correspondents, date, place, languages,
+        call numbers ("" without search)."""
+        if not self.search:
+            return ""
+        t, lt = self.t, info.letter
+        bits = []
+        for label, pairs in ((t("From"), info.senders), (t("To"), info.recipients)):
+            names = [n or (e.label if e else "") for n, e in pairs]
+            if any(names):
+                bits.append(f"{label}: {', '.join(n for n in names if n)}")
+        if lt.date is not None:
+            bits.append(f"{t('Date')}: {t.date(lt.date)}")
+        if info.place_sent is not None:
+            bits.append(f"{t('Place')}: {info.place_sent[0] or (info.place_sent[1].label if info.place_sent[1] else '')}")
+        if lt.languages:
+            bits.append(f"{t('Languages')}: {', '.join(lbl or ident for ident, lbl in lt.languages)}")
+        bits.extend(f"{t('Call number')}: {cn.display}" for cn in lt.call_numbers)
+        return bounded("; ".join(bits), 2000)
 
     def citation(self, info: LetterInfo) -> str:
         """Editors (eds.), edition title, “letter title”, permalink (or the page's path without a base URL)."""
