@@ -205,27 +205,32 @@ def run_all(n: int, work: Path, jobs: int, only: list[str] | None = None) -> lis
         measure("(fill the cache)", n, [*TOOL, "validate", str(corpus), "--jobs", str(jobs)])
     ours("validate again, nothing changed", "validate", str(corpus), "--jobs", str(jobs))
     ENV.pop("TROTSKY_TEI_CACHE_DIR", None)
-    ours("export html --jobs 1", "export", "html", str(corpus), "-o", str(out / "html"), "--jobs", "1")
+    # the site rows leave the search index out (--no-search): they measure the pages; the index's own cost is the next
+    ours("export html --jobs 1", "export", "html", str(corpus), "-o", str(out / "html"), "--jobs", "1", "--no-search")
+    if importlib.util.find_spec("pagefind") is None:
+        rows.append(skipped("export html with search --jobs 1", n, "Pagefind is not installed (pip install -e '.[bench,search]')"))
+    else:
+        ours("export html with search --jobs 1", "export", "html", str(corpus), "-o", str(out / "html-search"), "--jobs", "1")
     ours("export text --jobs 1", "export", "text", str(corpus), "-o", str(out / "text"), "--jobs", "1")
     ours("export epub --jobs 1", "export", "epub", str(corpus), "-o", str(out / "book.epub"), "--jobs", "1")
     if importlib.util.find_spec("typst") is None:
         rows.append(skipped("export pdf --jobs 1", n, "Typst is not installed (pip install -e '.[bench,pdf]')"))
     else:
         ours("export pdf --jobs 1", "export", "pdf", str(corpus), "-o", str(out / "book.pdf"), "--jobs", "1")
-    # the build rows leave the PDF out (--no-pdf): their targets are those of the pipeline before the print edition;
-    # the book's own cost is the row above
+    # the build rows leave the PDF and the search index out (--no-pdf --no-search): their targets are those of the
+    # pipeline before the print edition and the search; the book's and the index's own costs are the rows above
     for folder in (out / "build-1", out / f"build-{jobs}"):  # full builds: from nothing
         if wanted("build --jobs"):
             shutil.rmtree(folder, ignore_errors=True)
-    ours("build --jobs 1", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1", "--no-pdf")
-    ours(f"build --jobs {jobs}", "build", str(corpus), "-o", str(out / f"build-{jobs}"), "--jobs", str(jobs), "--no-pdf")
+    ours("build --jobs 1", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1", "--no-pdf", "--no-search")
+    ours(f"build --jobs {jobs}", "build", str(corpus), "-o", str(out / f"build-{jobs}"), "--jobs", str(jobs), "--no-pdf", "--no-search")
     same = _same_output(out / "build-1", out / f"build-{jobs}")
     rows[-1].extra["identical_to_jobs_1"] = same if not rows[-1].skipped else None
     one = sorted(letters.glob("*.xml"))[n // 2]
     one.write_text(one.read_text(encoding="utf-8").replace("</p>", " An added sentence.</p>", 1), encoding="utf-8")
     if not (out / "build-1").is_dir() and wanted("build again"):
         measure("(a first build)", n, [*TOOL, "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1", "--no-pdf"])
-    ours("build again, one letter changed", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1", "--no-pdf")
+    ours("build again, one letter changed", "build", str(corpus), "-o", str(out / "build-1"), "--jobs", "1", "--no-pdf", "--no-search")
     rows.append(measure("trotsky-tei --help", 1, [*TOOL, "--help"]))
     return rows
 
