@@ -13,7 +13,7 @@ from trotsky_tei.i18n import LANGUAGES, Lang, Messages, choose
 from trotsky_tei.model import LetterDate
 
 PACKAGE = Path(__file__).resolve().parents[1] / "trotsky_tei"
-KEYWORDS = {"t": None, "N_": None, "n": (1, 2), "_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"t": None, "N_": None, "Nn_": (1, 2), "n": (1, 2), "_": None, "gettext": None, "ngettext": (1, 2)}
 FIELD = re.compile(r"%\((\w+)\)s")
 
 
@@ -109,3 +109,18 @@ def test_text_and_epub_headers_follow_the_language(tmp_path: Path, capsys: pytes
 
 def test_an_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["export", "html", str(FIXTURE), "-o", str(tmp_path / "x"), "--lang", "ru"]) == 2
+
+
+def test_gaps_and_page_breaks_are_said_in_the_language() -> None:
+    from lxml import etree
+
+    from trotsky_tei.render.core import gap_text, page_label
+
+    gap = etree.fromstring('<gap xmlns="http://www.tei-c.org/ns/1.0" reason="illegible" quantity="2" unit="words"/>')
+    assert gap_text(gap) == "[… illegible, 2 words]"
+    assert gap_text(gap, Messages("de")) == "[… unleserlich, 2 Wörter]"
+    assert gap_text(gap, Messages("fr")) == "[… illisible, 2 mots]"
+    odd = etree.fromstring('<gap xmlns="http://www.tei-c.org/ns/1.0" reason="coffee_stain" quantity="3" unit="smudge"/>')
+    assert gap_text(odd, Messages("de")) == "[… coffee stain, 3 smudges]"  # values we do not know: as the file says
+    pb = etree.fromstring('<pb xmlns="http://www.tei-c.org/ns/1.0" n="3"/>')
+    assert page_label(pb, Messages("de")) == "[S. 3]" and page_label(pb) == "[p. 3]"

@@ -521,7 +521,8 @@ def build_cmd(
 @click.option("-o", "--output", "out", metavar="DIR", help="Where to build (default: a temporary folder, removed at the end).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="The port on 127.0.0.1 (0: any free one).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Build in N processes (default: all cores).")
-def serve_cmd(corpus: str, out: str | None, port: int, jobs: int | None) -> None:
+@_LANG_OPTION
+def serve_cmd(corpus: str, out: str | None, port: int, jobs: int | None, lang: str) -> None:
     """Build CORPUS (without the PDF) and preview its site on http://127.0.0.1:PORT/ (this machine only), building
     again whenever a letter, the registry or the edition file changes; Ctrl-C ends it."""
     import tempfile
@@ -536,7 +537,7 @@ def serve_cmd(corpus: str, out: str | None, port: int, jobs: int | None) -> None
         target = Path(out) if out else Path(tmp) / "edition"
 
         def once() -> None:
-            result = build(corpus, target, console=console, jobs=jobs, pdf=None, force=True)
+            result = build(corpus, target, console=console, jobs=jobs, pdf=None, force=True, lang=lang)
             console.print(f"built: {len(result.outputs)} files, {result.errors} errors, {result.warnings} warnings")
 
         once()

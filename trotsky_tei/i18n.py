@@ -94,6 +94,11 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a plural message kept in a constant (for `Messages.n` where it is shown)."""
+    return singular, plural
+
+
 class Messages:
     """The labels of one language: `t("Letters")`, `t("Letters of %(year)s", year=1929)`, `t.n(s, p, n)`."""
 

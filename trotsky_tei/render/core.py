@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from ..errors import Diagnostic, Severity
-from ..i18n import ENGLISH, Messages
+from ..i18n import ENGLISH, N_, Messages, Nn_
 from ..model import CallNumber, Entity
 from ..reader import DATA_LISTS, is_data_list
 from ..refs import References
@@ -128,7 +128,7 @@ class Handler:
     cls: str = ""
     before: str = ""
     after: str = ""
-    generate: Callable[[etree._Element], str] | None = None
+    generate: Callable[[etree._Element, Messages], str] | None = None  # (element, the edition's labels) -> text
     attrs: Callable[[etree._Element, RenderContext], dict[str, str | None]] | None = None
 
 
@@ -324,7 +324,7 @@ class Walker:
         """Render `el` with `handler`: open, children (or generated text), close."""
         self.writer.open(el, handler, anchor)
         if handler.kind == "generated" and handler.generate is not None:
-            self.writer.text(handler.generate(el))
+            self.writer.text(handler.generate(el, self.ctx.t))
         self.children(el)  # even an element meant to be empty: never drop text
         self.writer.close(el, handler)
 
@@ -535,14 +535,30 @@ def hard_line_break(lb: etree._Element, mode: Mode) -> bool:
     return False
 
 
-def gap_text(el: etree._Element) -> str:
-    """What a `gap` shows: "[…]", with its reason and extent where given ("[… illegible, 2 words]")."""
+# TEI's suggested values of gap/@reason and the units of gap/@unit, said in the edition's language (other values
+# are shown as the document gives them)
+GAP_REASONS = (N_("illegible"), N_("damage"), N_("cancelled"), N_("omitted"), N_("irrelevant"), N_("editorial"),
+               N_("sampling"), N_("inaudible"), N_("unknown"))
+GAP_UNITS = {
+    "word": Nn_("%(num)s word", "%(num)s words"), "char": Nn_("%(num)s character", "%(num)s characters"),
+    "character": Nn_("%(num)s character", "%(num)s characters"), "line": Nn_("%(num)s line", "%(num)s lines"),
+    "page": Nn_("%(num)s page", "%(num)s pages"), "leaf": Nn_("%(num)s leaf", "%(num)s leaves"),
+}
+
+
+def gap_text(el: etree._Element, t: Messages = ENGLISH) -> str:
+    """What a `gap` shows: "[…]", with its reason and extent where given ("[… illegible, 2 words]"), in `t`'s language."""
     details: list[str] = []
     if el.get("reason"):
-        details.append(fold(el.get("reason", "")).replace("_", " "))
+        reason = fold(el.get("reason", "")).replace("_", " ")
+        details.append(t(reason) if reason in GAP_REASONS else reason)
     qty, unit, extent = el.get("quantity"), el.get("unit"), el.get("extent")
     if qty and unit:
-        details.append(f"{qty} {unit}" + ("s" if qty != "1" and not unit.endswith("s") else ""))
+        forms = GAP_UNITS.get(unit.removesuffix("s"))
+        if forms is not None and qty.isdigit():
+            details.append(t.n(forms[0], forms[1], int(qty)))
+        else:
+            details.append(f"{qty} {unit}" + ("s" if qty != "1" and not unit.endswith("s") else ""))
     elif extent:
         details.append(fold(extent))
     elif qty:
@@ -550,10 +566,10 @@ def gap_text(el: etree._Element) -> str:
     return "[…" + (" " + ", ".join(details) if details else "") + "]"
 
 
-def page_label(el: etree._Element) -> str:
+def page_label(el: etree._Element, t: Messages = ENGLISH) -> str:
     """What a `pb` shows where page breaks are shown: "[p. 3]" for `@n="3"`, else "|"."""
     n = el.get("n")
-    return f"[p. {fold(n)}]" if n else "|"
+    return t("[p. %(n)s]", n=fold(n)) if n else "|"
 
 
 def _bibl_text(node: etree._Element, parts: list[str]) -> None:

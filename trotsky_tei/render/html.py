@@ -134,7 +134,7 @@ HTML_TABLE: dict[str, Handler] = {
     "surplus": H("inline", "span", "surplus", before="{", after="}"),
     "unclear": H("inline", "span", "unclear", after="(?)"),
     "gap": H("generated", "span", "gap", generate=gap_text),
-    "space": H("generated", "span", "space", generate=lambda el: " "),
+    "space": H("generated", "span", "space", generate=lambda el, t: " "),
     **{
         n: H("inline", "span", n)
         for n in (
@@ -258,7 +258,7 @@ class HtmlWriter:
             return
         if handler.kind == "pb":
             span = self._child("span", {"class": "pb"})
-            span.text = page_label(el)
+            span.text = page_label(el, self.ctx.t)
             if self.mode == "reading":
                 span.set("aria-hidden", "true")
             self.opened.append(False)

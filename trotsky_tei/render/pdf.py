@@ -98,7 +98,7 @@ class TypstWriter:
             self.opened.append((False, None))
             return
         if kind == "pb":
-            self._add({"t": "pb", "c": [page_label(el)]})
+            self._add({"t": "pb", "c": [page_label(el, self.ctx.t)]})
             self.opened.append((False, None))
             return
         if kind == "empty":

@@ -65,7 +65,7 @@ TEXT_TABLE: dict[str, Handler] = {
     "surplus": B("inline", before="{", after="}"),
     "unclear": B("inline", after="(?)"),
     "gap": B("generated", generate=gap_text),
-    "space": B("generated", generate=lambda el: " "),
+    "space": B("generated", generate=lambda el, t: " "),
     "lb": B("lb"),
     "pb": B("pb"),
     "cb": B("empty"),
@@ -92,8 +92,9 @@ Block = tuple[str, str]  # (style, raw text with HARD_BREAK line breaks)
 class TextWriter:
     """Collects blocks of text; white space is folded, `lb` becomes a space or a line break by mode and context."""
 
-    def __init__(self, mode: Mode) -> None:
+    def __init__(self, mode: Mode, t: Messages = ENGLISH) -> None:
         self.mode = mode
+        self.t = t
         self.blocks: list[Block] = []
         self.buf: list[str] = []
         self.styles: list[str] = ["para"]
@@ -119,7 +120,7 @@ class TextWriter:
             return
         elif handler.kind == "pb":
             if self.mode == "diplomatic":
-                self.buf.append(f" {page_label(el)} ")
+                self.buf.append(f" {page_label(el, self.t)} ")
             return
         if handler.before:
             self.buf.append(handler.before)
@@ -150,7 +151,7 @@ class TextWriter:
         return None
 
     def fork(self) -> TextWriter:
-        return TextWriter(self.mode)
+        return TextWriter(self.mode, self.t)
 
     def result(self) -> list[Block]:
         self._flush()
@@ -278,7 +279,7 @@ def render_letter_text(
     tree: etree._ElementTree, letter: Letter, ctx: RenderContext, width: int = 72, mode: Mode = "reading"
 ) -> tuple[str, list[Diagnostic]]:
     """The letter as plain text: header, text, notes, apparatus; and the render warnings (TT701)."""
-    walker = Walker(text_table(mode), TextWriter(mode), ctx, mode, format_name="text", sigla=witness_sigla(tree))
+    walker = Walker(text_table(mode), TextWriter(mode, ctx.t), ctx, mode, format_name="text", sigla=witness_sigla(tree))
     result = walker.walk(text_elements(tree))
     letter = replace(letter, call_numbers=with_certainty(letter.call_numbers, tree))
     parts = [_header(letter, source_texts(tree), width, ctx.t)]
