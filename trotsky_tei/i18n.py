@@ -105,6 +105,7 @@ class Messages:
     def __init__(self, lang: Lang | str = "en") -> None:
         self.lang = lang if isinstance(lang, Lang) else choose(lang)
         self._tr = translations(self.lang.code)
+        self._dates: dict[LetterDate | None, str] = {}  # Babel takes ~0.1 ms a date; a site shows each one often
 
     def __call__(self, message: str, **fields: Any) -> str:
         text = self._tr.gettext(message)
@@ -117,6 +118,14 @@ class Messages:
 
     def date(self, d: LetterDate | None) -> str:
         """A letter's date in this language, from its machine-readable attributes; its own text where it has none."""
+        found = self._dates.get(d)
+        if found is None:
+            if len(self._dates) > 100_000:
+                self._dates.clear()
+            found = self._dates[d] = self._date(d)
+        return found
+
+    def _date(self, d: LetterDate | None) -> str:
         if d is None:
             return self(N_("undated"))
         lo, hi = d.not_before or d.from_, d.not_after or d.to
