@@ -124,3 +124,17 @@ def test_gaps_and_page_breaks_are_said_in_the_language() -> None:
     assert gap_text(odd, Messages("de")) == "[… coffee stain, 3 smudges]"  # values we do not know: as the file says
     pb = etree.fromstring('<pb xmlns="http://www.tei-c.org/ns/1.0" n="3"/>')
     assert page_label(pb, Messages("de")) == "[S. 3]" and page_label(pb) == "[p. 3]"
+
+
+def test_the_book_speaks_the_language(tmp_path: Path) -> None:
+    import zipfile
+
+    assert main(["export", "epub", str(FIXTURE), "-o", str(tmp_path / "b.epub"), "--lang", "de", "--jobs", "1"]) == 0
+    with zipfile.ZipFile(tmp_path / "b.epub") as zf:
+        names = zf.namelist()
+        nav = zf.read(next(n for n in names if n.endswith("nav.xhtml"))).decode("utf-8")
+        chapter = zf.read(next(n for n in names if n.endswith("l1.xhtml"))).decode("utf-8")
+        colophon = zf.read(next(n for n in names if n.endswith("colophon.xhtml"))).decode("utf-8")
+    assert "<h1>Inhalt</h1>" in nav and "Titelseite" in nav
+    assert "<dt>Von</dt>" in chapter and "30. April 1929" in chapter and "<h2>Anmerkungen</h2>" in chapter
+    assert "<h1>Impressum</h1>" in colophon and "Herausgegeben von Ada Editor" in colophon
