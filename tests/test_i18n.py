@@ -138,3 +138,13 @@ def test_the_book_speaks_the_language(tmp_path: Path) -> None:
     assert "<h1>Inhalt</h1>" in nav and "Titelseite" in nav
     assert "<dt>Von</dt>" in chapter and "30. April 1929" in chapter and "<h2>Anmerkungen</h2>" in chapter
     assert "<h1>Impressum</h1>" in colophon and "Herausgegeben von Ada Editor" in colophon
+
+
+def test_the_print_edition_speaks_the_language(tmp_path: Path) -> None:
+    pytest.importorskip("typst", reason="Typst is not installed (pip install 'trotsky-tei[pdf]')")
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is not installed")
+    assert main(["export", "pdf", str(FIXTURE), "-o", str(tmp_path / "b.pdf"), "--lang", "de", "--jobs", "1"]) == 0
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in pypdf.PdfReader(tmp_path / "b.pdf").pages)
+    for words in ("Inhalt", "Herausgegeben von Ada Editor", "30. April 1929", "Personen", "Signaturen", "Impressum"):
+        assert words in text, words
+    assert "Contents" not in text and "Colophon" not in text

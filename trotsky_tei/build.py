@@ -19,6 +19,7 @@ from rich.text import Text
 
 from .console import count
 from .errors import Diagnostic, Severity, UsageError
+from .i18n import messages
 from .keys import key_of
 from .render.collect import EditionData, LetterInfo, edition_data, slugify
 from .render.epub import chapter_names, stored_chapters, write_book
@@ -223,7 +224,8 @@ def build(
                 typeset_warns: list[Diagnostic] = []
                 shown = str(out_path / pdf_file)
                 outputs.write_file(pdf_file, pdf_key, lambda tmp: typeset_warns.extend(
-                    write_pdf(data, tmp, stored_letters(store, passed), pdf_options, shown_as=shown)))
+                    write_pdf(data, tmp, stored_letters(store, passed), pdf_options, shown_as=shown,
+                                                       t=messages(passed.run.lang))))
                 pdf_warns = sorted({*(d for o in passed.outcomes for d in o.meta.diagnostics_of("pdf")), *typeset_warns})
                 result.diagnostics.extend(d for d in pdf_warns if d not in set(result.diagnostics))
                 state = "typeset" if pdf_file in outputs.written else "up to date"

@@ -434,15 +434,17 @@ def export_epub_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: 
 @click.option("--paper", type=click.Choice(["a5", "a4", "letter"]), default="a5", show_default=True, help="The page size (A5: a trade book).")
 @click.option("--font-size", type=click.FloatRange(6, 24), default=10.0, show_default=True, metavar="PT", help="The body text size in points (6 to 24).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Prepare the letters in N processes (default: all cores).")
+@_LANG_OPTION
 @click.pass_context
-def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, paper: str, font_size: float, jobs: int | None) -> None:
+def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: str, paper: str, font_size: float, jobs: int | None,
+                   lang: str) -> None:
     """Write the letters as one typeset PDF book (needs trotsky-tei[pdf]): title pages, contents with page numbers,
     the letters in date order with footnotes at the foot of the page and their apparatus, registers with page numbers."""
     from .console import count
     from .parallel import LocalExecutor
     from .render.pdf import PdfOptions, export_pdf
 
-    data, warns = export_pdf(list(paths), out, options=PdfOptions(paper, font_size, mode), executor=LocalExecutor(jobs))
+    data, warns = export_pdf(list(paths), out, options=PdfOptions(paper, font_size, mode), executor=LocalExecutor(jobs), lang=lang)
     _finish_export(ctx, data, warns, f"{count(len(data.letters), 'letter')} typeset in {out}")
 
 

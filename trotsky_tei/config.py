@@ -11,7 +11,7 @@ own — in the current folder or the nearest folder above it that has one. Optio
     licence = "https://creativecommons.org/licenses/by/4.0/"   # build, export cmif: --licence
     paper = "a4"                # build, export pdf: --paper
     no-pdf = true               # build: --no-pdf
-    lang = "de"                 # build, serve, export html/text/epub: --lang (the labels' and dates' language)
+    lang = "de"                 # build, serve, export html/text/epub/pdf: --lang (the labels' and dates' language)
     no-search = true            # build, export html: --no-search
 
 Paths are relative to the folder of the file that sets them. A key not listed here is an error (a misspelt key
@@ -37,7 +37,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "licence": ("licence", ("build", "export cmif"), False),
     "paper": ("paper", ("build", "export pdf"), False),
     "no-pdf": ("no_pdf", ("build",), False),
-    "lang": ("lang", ("build", "serve", "export html", "export text", "export epub"), False),
+    "lang": ("lang", ("build", "serve", "export html", "export text", "export epub", "export pdf"), False),
     "no-search": ("no_search", ("build", "export html"), False),
 }
 BUNDLED_SCHEMAS = ("tei_all",)

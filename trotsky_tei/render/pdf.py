@@ -27,6 +27,7 @@ from lxml import etree
 
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError, Severity, UsageError
+from ..i18n import ENGLISH, Messages, messages
 from ..xmlfile import atomic_write, local_name, refuse_special
 from .collect import EditionData, LetterInfo, authority_links, natural_key, register_kinds, safe_url
 from .core import (
@@ -212,14 +213,14 @@ def _mention(name: str, entity_id: str | None) -> Node:
     return {"t": "name", "e": entity_id, "c": _plain(name)} if entity_id else name
 
 
-def running_head(info: LetterInfo) -> str:
+def running_head(info: LetterInfo, t: Messages = ENGLISH) -> str:
     """The right-hand running head of a letter: its date, and who wrote to whom."""
 
     def who(pairs: tuple[tuple[str, Any], ...]) -> str:
         return ", ".join(n or (e.label if e else "") for n, e in pairs)
 
-    people = " to ".join(p for p in (who(info.senders), who(info.recipients)) if p)
-    date = info.letter.date.display if info.letter.date is not None else ""
+    people = t(" to ").join(p for p in (who(info.senders), who(info.recipients)) if p)
+    date = t.date(info.letter.date) if info.letter.date is not None else ""
     return " · ".join(p for p in (date, people) if p) or fold(info.letter.title)
 
 
@@ -236,39 +237,40 @@ def render_letter_pdf(
         if node is not None and isinstance(note.content, list):
             node["c"] = note.content
     letter = info.letter
+    t = ctx.t
     meta: list[list[Any]] = []
-    for term, people in (("From", info.senders), ("To", info.recipients)):
+    for term, people in ((t("From"), info.senders), (t("To"), info.recipients)):
         if people:
             row: list[Node] = []
             for i, (name, ent) in enumerate(people):
                 row += (["; "] if i else []) + [_mention(name or (ent.label if ent else ""), ent.id if ent else None)]
             meta.append([term, row])
     if letter.date is not None:
-        meta.append(["Date", _plain(letter.date.display)])
+        meta.append([t("Date"), _plain(t.date(letter.date))])
     if info.place_sent is not None and info.place_sent[0]:
         name, ent = info.place_sent
-        meta.append(["Place", [_mention(name, ent.id if ent else None)]])
+        meta.append([t("Place"), [_mention(name, ent.id if ent else None)]])
     if letter.place_received is not None and letter.place_received.name:
-        meta.append(["Received at", _plain(letter.place_received.name)])
+        meta.append([t("Received at"), _plain(letter.place_received.name)])
     if letter.languages:
-        meta.append(["Languages", _plain(", ".join(label or ident for ident, label in letter.languages))])
+        meta.append([t("Languages"), _plain(", ".join(label or ident for ident, label in letter.languages))])
     for src in source_texts(tree):
-        meta.append(["Source", _plain(src)])
+        meta.append([t("Source"), _plain(src)])
     for cn in with_certainty(letter.call_numbers, tree):
         url = safe_url(ctx.call_number_url(cn))
         row = [{"t": "link", "u": url, "c": [cn.display]} if url else cn.display]
-        inferred = certainty_note(cn)
+        inferred = certainty_note(cn, t)
         if inferred:
             row.append(f" ({inferred})")
         if url:
             row.append({"t": "url", "c": [url]})
-        meta.append(["Call number", row])
+        meta.append([t("Call number"), row])
     data = {
         "title": fold(letter.title),
-        "rh": running_head(info),
+        "rh": running_head(info, t),
         "lang": typst_lang(text_lang(tree, letter.main_language or "")),
         "meta": meta,
-        "credits": [[r[:1].upper() + r[1:], n] for r, n in info.credits] + ([["Rights", info.rights]] if info.rights else []),
+        "credits": [[r[:1].upper() + r[1:], n] for r, n in info.credits] + ([[t("Rights"), info.rights]] if info.rights else []),
         "body": bounded(result.body if isinstance(result.body, list) else []),
         "app": [_entry(e) for e in result.apparatus],
     }
@@ -368,7 +370,7 @@ def _entity_json(ent: Any) -> dict[str, Any]:
     }
 
 
-def book_frame(data: EditionData, options: PdfOptions) -> dict[str, Any]:
+def book_frame(data: EditionData, options: PdfOptions, t: Messages = ENGLISH) -> dict[str, Any]:
     """Everything of the book but the letters: edition metadata, registers, call-number concordance, settings."""
     ed = data.edition
     registers = []
@@ -380,13 +382,13 @@ def book_frame(data: EditionData, options: PdfOptions) -> dict[str, Any]:
             if roles["sent"] or roles["received"] or roles["mentioned"]:  # named in the book: it has pages to show
                 entries.append(_entity_json(ent))
         if entries:
-            registers.append({"heading": heading, "entries": entries})
+            registers.append({"heading": t(heading), "entries": entries})
     concordance: dict[str, list[tuple[int, str]]] = {}
     for i, info in enumerate(data.letters):
         for cn in info.letter.call_numbers:
             found = concordance.setdefault(cn.display, [])
             if not found or found[-1][0] != i:
-                found.append((i, fold(info.letter.title) or "Untitled letter"))
+                found.append((i, fold(info.letter.title) or t("Untitled letter")))
     return {
         "paper": PAPERS[options.paper],
         "size": options.font_size,
@@ -401,13 +403,27 @@ def book_frame(data: EditionData, options: PdfOptions) -> dict[str, Any]:
             "identifier": ed.identifier,
         },
         "registers": registers,
+        "labels": book_labels(ed, t),
         "concordance": [[cn, letters] for cn, letters in sorted(concordance.items(), key=lambda kv: natural_key(kv[0]))],
     }
 
 
-def book_json(data: EditionData, letters: Callable[[LetterInfo], str], options: PdfOptions) -> str:
+def book_labels(ed: Any, t: Messages) -> dict[str, str]:
+    """The book's fixed words, in the edition's language (the template has none of its own)."""
+    return {
+        "untitled": t("Untitled letter"), "contents": t("Contents"), "call-numbers": t("Call numbers"),
+        "colophon": t("Colophon"), "credits": t("Credits and rights of the letters"), "also": t("also"),
+        "edited": t("Edited by %(names)s", names=", ".join(ed.editors)),
+        "published": t("Published by %(names)s", names=", ".join(p for p in (ed.publisher, ed.date) if p)),
+        "licence": t("Licence:") + " " + (ed.licence or ed.licence_url),
+        "identifier": t("Identifier: %(id)s", id=ed.identifier),
+        "set-in": t("Set in Libertinus Serif with Typst by trotsky-tei."), "made-with": t("Made with trotsky-tei."),
+    }
+
+
+def book_json(data: EditionData, letters: Callable[[LetterInfo], str], options: PdfOptions, t: Messages = ENGLISH) -> str:
     """The book's data as one JSON text: the frame, then each letter's JSON as the pass made it (not parsed again)."""
-    frame = json.dumps(book_frame(data, options), ensure_ascii=False, separators=(",", ":"))
+    frame = json.dumps(book_frame(data, options, t), ensure_ascii=False, separators=(",", ":"))
     parts = [letters(info) or '{"title":"","rh":"","lang":"","meta":[],"credits":[],"body":[],"app":[]}' for info in data.letters]
     return frame[:-1] + ',"letters":[' + ",".join(parts) + "]}"
 
@@ -443,11 +459,12 @@ def typeset(book: str, out: str = "") -> tuple[bytes, list[Diagnostic]]:
 
 def write_pdf(
     data: EditionData, path: Path, letters: Callable[[LetterInfo], str], options: PdfOptions, shown_as: str = "",
+    t: Messages = ENGLISH,
 ) -> list[Diagnostic]:
     """Typeset the book and write it to `path` atomically; returns Typst's warnings (at `shown_as`, else `path`)."""
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give the PDF file to write, e.g. edition.pdf")
-    pdf, warnings = typeset(book_json(data, letters, options), shown_as or str(path))
+    pdf, warnings = typeset(book_json(data, letters, options, t), shown_as or str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, pdf, durable=False)
     return warnings
@@ -473,7 +490,7 @@ def available() -> bool:
 
 def export_pdf(
     paths: Sequence[str], out: str | Path, *, options: PdfOptions | None = None, root: Path | None = None,
-    executor: Executor | None = None,
+    executor: Executor | None = None, lang: str = "",
 ) -> tuple[EditionData, list[Diagnostic]]:
     """Write the letters under `paths` as one typeset PDF book at `out`, reading each letter once (the one pass)."""
     from ..letter_pass import CorpusPass, PassOptions
@@ -487,8 +504,8 @@ def export_pdf(
         raise OutputError(f"{out} is a folder; give the PDF file to write, e.g. edition.pdf")
     refuse_special(out)
     with Store() as store:
-        result = CorpusPass(list(paths), PassOptions(consumers=("record", "pdf"), pdf_mode=options.mode), store=store,
+        result = CorpusPass(list(paths), PassOptions(consumers=("record", "pdf"), pdf_mode=options.mode, lang=lang), store=store,
                             executor=executor, edition_root=root).run()
         data = edition_data(result)
-        typeset_warnings = write_pdf(data, Path(out), stored_letters(store, result), options)
+        typeset_warnings = write_pdf(data, Path(out), stored_letters(store, result), options, t=messages(result.run.lang))
     return data, sorted({*(d for o in result.outcomes for d in o.meta.diagnostics_of("pdf")), *typeset_warnings})
