@@ -87,12 +87,13 @@ def validate(
         cache=not no_cache,
         executor=executor,
     )
+    from .config import path_rules
     from .source import SourceLines
 
     sources = SourceLines() if fmt == "text" and not no_source else None
     console = make_console()
     with file_progress(make_console(stderr=True), fmt == "text") as progress:
-        result = validate_paths(paths, options, sources=sources, progress=progress)
+        result = validate_paths(paths, options, sources=sources, progress=progress, per_file=path_rules(ctx.default_map))
     if fmt == "json":
         print_json(console, diagnostics_json(result.diagnostics, result.summary()))
     elif fmt == "sarif":
@@ -506,7 +507,10 @@ def build_cmd(
     if licence is not None and cc_licence(licence) is None:
         raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
                          "e.g. https://creativecommons.org/licenses/by/4.0/")
+    from .config import path_rules
+
     console = make_console(stderr=True)
+    per_file = path_rules(ctx.default_map)  # the settings' per-file-ignores/-select, after --select/--ignore
 
     def once(*, cache: bool = not no_cache, force: bool = force) -> int:
         result = build(
@@ -515,6 +519,8 @@ def build_cmd(
             search=False if no_search else None,
             check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
         )
+        if per_file:
+            result.diagnostics = [d for d in result.diagnostics if per_file.wants(d.path, d.code)]
         _print_render_diagnostics(console, list(result.diagnostics))
         console.print(summary_table(result))
         return result.exit_code
