@@ -89,6 +89,7 @@ def test_pre_commit_runs_the_hook_on_commits(tmp_path: Path, pre_commit_home: Pa
         pytest.skip("HEAD has no .pre-commit-hooks.yaml (pre-commit takes the hook from the commit)")
     repo = tmp_path / "edition"
     shutil.copytree(FIXTURE, repo / "corpus")
+    (repo / "corpus" / "letters" / "1929-04-30-trotsky-to-overstraeten.xml").unlink()  # its deliberate hostile link
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n      - id: trotsky-tei-validate\n", encoding="utf-8")
     env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "GIT_AUTHOR_NAME": "Editor",
@@ -122,5 +123,5 @@ def test_pre_commit_runs_the_hook_on_commits(tmp_path: Path, pre_commit_home: Pa
     assert bad.returncode != 0, output
     assert "Failed" in output
     assert re.search(r"corpus/letters/1929-05-10-overstraeten-to-trotsky\.xml:\d+:\d+: error TT301 invalid-date", output), output
-    assert run("git", "log", "--oneline").stdout.count("\n") == 0  # one commit: the bad letter was not committed
+    assert len(run("git", "log", "--oneline").stdout.splitlines()) == 1  # one commit: the bad letter was not committed
     print(f"pre-commit: the second commit (environment reused) took {again:.1f} s")

@@ -105,10 +105,16 @@ def test_a_long_line_is_quoted_as_a_window_around_the_column(corpus: Path, capsy
     assert quoted[caret.index("^") :].startswith("<persNme")
 
 
-def test_no_source_and_the_machine_formats_quote_nothing(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_source_and_the_machine_formats_quote_nothing(corpus: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = _letter(corpus)
     _rc, out = _validate(capsys, "--no-cache", "--no-source", str(path))
     assert " | " not in out and "^" not in out
+    (corpus / "trotsky-tei.toml").write_text("no-source = true\n", encoding="utf-8")  # the setting, as --no-source
+    monkeypatch.chdir(corpus)
+    _rc, out = _validate(capsys, "--no-cache", str(path))
+    assert " | " not in out and "^" not in out
+    (corpus / "trotsky-tei.toml").unlink()
     _rc, out = _validate(capsys, "--no-cache", "--format", "json", str(path))
     assert "persNme ref" not in out and json.loads(out)["diagnostics"]
     _rc, out = _validate(capsys, "--no-cache", "--format", "github", str(path))
