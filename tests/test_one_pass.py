@@ -128,3 +128,23 @@ def test_a_pointer_into_another_file_is_checked_again_when_that_file_changes(cor
     notes.write_text(notes.read_text(encoding="utf-8").replace('xml:id="n1"', 'xml:id="n2"'), encoding="utf-8")
     main(command)
     assert "notes.xml#n1" in capsys.readouterr().out
+
+
+def test_quoted_lines_come_from_the_bytes_the_pass_read(corpus: Path, counts: Counts, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate's text output quotes each diagnostic's line: a letter's from the bytes the pass read to hash it (no
+    read more); a registry file's, parsed before the letters and not kept as bytes, by reading that file once more,
+    only where it has a diagnostic with a line."""
+    persons = corpus / "registry" / "persons.xml"
+    persons.write_text(persons.read_text(encoding="utf-8").replace("<person ", "<persn ", 1).replace("</person>", "</persn>", 1),
+                       encoding="utf-8")
+    counts.files[persons.read_bytes()] = str(persons)
+    counts.reads.clear()
+    main(COMMANDS["validate"](corpus, corpus))
+    out = capsys.readouterr().out
+    letter = corpus / "letters" / "1929-04-30-trotsky-to-overstraeten.xml"
+    assert f"{letter}:38:1: error TT203" in out and "   38 |         <p>A second paragraph" in out  # a letter's line
+    assert f"{persons}:" in out and "<persn" in out  # the registry file's
+    assert all(counts.reads[str(p)] == 1 for p in (corpus / "letters").glob("*.xml")), counts.reads
+    assert counts.reads[str(persons)] == 2, counts.reads
+    assert all(n == 1 for p, n in counts.reads.items() if p != str(persons)), counts.reads
+    assert max(counts.parses.values()) == 1, counts.parses

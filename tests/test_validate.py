@@ -77,8 +77,13 @@ def test_text_output_is_compiler_style_and_not_wrapped(capsys: pytest.CaptureFix
     lines = out.strip().splitlines()
     path = RULES / "letters" / "tt302-date-range.xml"
     assert lines[0] == f"{path}:57:1: error TT302 date-range: @notBefore='1930-01-01' is after @notAfter='1929-12-31'"
-    assert lines[1] == f"{path}:58:1: error TT302 date-range: @from='1935' is after @to='1929'"
+    # the line quoted under it, a caret under the column
+    assert lines[1] == '   57 |         <p><date notBefore="1930-01-01" notAfter="1929-12-31">reversed</date>,</p> <!-- expect TT302 -->'
+    assert lines[2] == "      | ^"
+    assert lines[3] == f"{path}:58:1: error TT302 date-range: @from='1935' is after @to='1929'"
     assert lines[-1] == "1 file checked: 2 errors, 0 warnings"
+    rc, plain, _err = run(capsys, "validate", "--no-source", "--no-schema", "--today", TODAY, str(path))
+    assert plain.strip().splitlines()[:2] == [lines[0], lines[3]]  # --no-source: one line per diagnostic
 
 
 def test_printer_on_an_injected_narrow_console() -> None:

@@ -43,6 +43,7 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Check every file again, even those unchanged since the last run (results are cached in .trotsky-tei-cache/ by content).")
 @click.option("--executor", metavar="URL", help="Where the files are checked: local (the default) or a Dask cluster, dask://HOST:PORT (needs trotsky-tei[dask]).")
 @click.option("--max-schema-errors", type=click.IntRange(min=0), default=20, show_default=True, metavar="N", help="Schema diagnostics shown per file (0: all).")
+@click.option("--no-source", is_flag=True, help="Text output: do not quote the line under each diagnostic (with a caret under its column).")
 @click.option("--today", metavar="YYYY-MM-DD", hidden=True, help="Date the future-date rule compares with (for tests).")
 @click.pass_context
 def validate(
@@ -58,6 +59,7 @@ def validate(
     no_cache: bool,
     executor: str | None,
     max_schema_errors: int,
+    no_source: bool,
     today: str | None,
 ) -> None:
     """Check TEI letters against the letter schema and the editorial rules.
@@ -65,7 +67,7 @@ def validate(
     PATHS are files and folders (searched recursively for *.xml). Registry and edition files
     found there are checked too. Exit status: 0 clean (warnings allowed), 1 errors, 2 usage error.
     """
-    from .console import diagnostics_json, make_console, print_diagnostics, print_json
+    from .console import diagnostics_json, file_progress, make_console, print_diagnostics, print_json
     from .validate import ValidateOptions, parse_codes, validate_paths
 
     if today is not None:
@@ -85,8 +87,13 @@ def validate(
         cache=not no_cache,
         executor=executor,
     )
-    result = validate_paths(paths, options)
+    from .config import path_rules
+    from .source import SourceLines
+
+    sources = SourceLines() if fmt == "text" and not no_source else None
     console = make_console()
+    with file_progress(make_console(stderr=True), fmt == "text") as progress:
+        result = validate_paths(paths, options, sources=sources, progress=progress, per_file=path_rules(ctx.default_map))
     if fmt == "json":
         print_json(console, diagnostics_json(result.diagnostics, result.summary()))
     elif fmt == "sarif":
@@ -100,7 +107,7 @@ def validate(
 
         console.out(github_annotations(result.diagnostics), highlight=False, end="")
     else:
-        print_diagnostics(console, result.diagnostics, result.summary())
+        print_diagnostics(console, result.diagnostics, result.summary(), sources)
     ctx.exit(result.exit_code)
 
 
@@ -199,10 +206,11 @@ def new_cmd(date: str, sender: str, recipient: str, place: str, archive: str, co
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Tables for people or JSON.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N", help="Link in N processes (default: all cores).")
 @click.option("-v", "--verbose", is_flag=True, help="A table of every name of every letter (by default only the problems and the summary).")
+@click.option("--no-source", is_flag=True, help="Table output: do not quote the line under each problem (with a caret under its column).")
 @click.pass_context
 def link(
     ctx: click.Context, paths: tuple[str, ...], registry_dir: str | None, write: bool, dry_run: bool, fmt: str, jobs: int | None,
-    verbose: bool,
+    verbose: bool, no_source: bool,
 ) -> None:
     """Link every name in letters (persName, placeName, orgName, typed rs) to the registry.
 
@@ -212,14 +220,22 @@ def link(
     """
     from pathlib import Path
 
-    from .console import make_console, print_json
+    from .console import file_progress, make_console, print_json
     from .errors import UsageError, has_errors
     from .link import link_paths, summary
     from .link_output import link_json, print_link_report
+    from .source import SourceLines
 
     if registry_dir is not None and not Path(registry_dir).is_dir():
         raise UsageError(f"--registry {registry_dir}: not a folder")
-    reports, diags = link_paths(paths, registry=registry_dir, write=write and not dry_run, dry_run=dry_run, jobs=jobs)
+    sources = SourceLines() if fmt == "table" and not no_source else None
+    with file_progress(make_console(stderr=True), fmt == "table") as progress:
+        reports, diags = link_paths(paths, registry=registry_dir, write=write and not dry_run, dry_run=dry_run, jobs=jobs,
+                                    sources=sources, progress=progress)
+    if sources is not None and write and not dry_run:
+        for report in reports:
+            if report.changed:  # written: its lines are no longer those the pass read
+                sources.drop(report.path)
     all_diags = [*diags, *(d for r in reports for d in r.diagnostics)]
     counts = summary(reports)
     counts["errors"] += sum(1 for d in diags if d.severity.value == "error")
@@ -227,7 +243,7 @@ def link(
     if fmt == "json":
         print_json(console, link_json(reports, all_diags, counts))
     else:
-        print_link_report(console, reports, all_diags, counts, show_diff=dry_run, verbose=verbose)
+        print_link_report(console, reports, all_diags, counts, show_diff=dry_run, verbose=verbose, sources=sources)
     ctx.exit(1 if has_errors(all_diags) else 0)
 
 
@@ -493,7 +509,10 @@ def build_cmd(
     if licence is not None and cc_licence(licence) is None:
         raise UsageError(f"--licence {licence}: not a Creative Commons licence URL (CMIF requires one), "
                          "e.g. https://creativecommons.org/licenses/by/4.0/")
+    from .config import path_rules
+
     console = make_console(stderr=True)
+    per_file = path_rules(ctx.default_map)  # the settings' per-file-ignores/-select, after --select/--ignore
 
     def once(*, cache: bool = not no_cache, force: bool = force) -> int:
         result = build(
@@ -502,6 +521,8 @@ def build_cmd(
             search=False if no_search else None,
             check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
         )
+        if per_file:
+            result.diagnostics = [d for d in result.diagnostics if per_file.wants(d.path, d.code)]
         _print_render_diagnostics(console, list(result.diagnostics))
         console.print(summary_table(result))
         return result.exit_code

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .errors import Diagnostic, Severity, printable
+
+if TYPE_CHECKING:
+    from .source import SourceLines
 
 JSON_VERSION = 1
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -31,6 +36,55 @@ def diagnostic_text(d: Diagnostic) -> Text:
     t.append(f" {d.name}: ", style="dim")
     t.append(printable(d.message))
     return t
+
+
+GUTTER = 5  # the width of the line numbers of quoted lines
+
+
+def quoted_text(d: Diagnostic, line: str) -> Text:
+    """The line `d` points at, under it, with a caret under its column (none where the column is not known)."""
+    from .source import quote
+
+    shown, caret = quote(line, d.column)
+    number = str(d.line).rjust(GUTTER)
+    t = Text()
+    t.append(f"{number} | ", style="bold blue")
+    t.append(shown)
+    if caret >= 0:
+        t.append("\n")
+        t.append(f"{' ' * len(number)} | ", style="bold blue")
+        t.append(" " * caret + "^", style=SEVERITY_STYLE.get(d.severity, ""))
+    return t
+
+
+PROGRESS_INTERVAL = 0.1  # seconds between two redraws of a progress bar (a redraw per file would cost more than a file)
+
+
+@contextmanager
+def file_progress(console: Console, wanted: bool = True, label: str = "files") -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of files done on `console` while the block runs, gone after it: the block gets the callback
+    `(done, total)` a `CorpusPass` reports to. None (and nothing shown) unless `wanted` and the console is an
+    interactive terminal: no bar in a CI log, a pipe or a file (rich's TTY_INTERACTIVE=0 turns it off)."""
+    if not wanted or not console.is_interactive:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+                        transient=True, auto_refresh=False)
+    task = progress.add_task(label, total=None)
+    last = 0.0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal last
+        progress.update(task, completed=done, total=total)
+        now = time.monotonic()
+        if done >= total or now - last >= PROGRESS_INTERVAL:
+            last = now
+            progress.refresh()
+
+    with progress:
+        yield advance
 
 
 def count(n: int, word: str, plural: str | None = None) -> str:
@@ -56,13 +110,21 @@ def summary_text(summary: dict[str, int]) -> Text:
     return t
 
 
-def print_diagnostics(console: Console, diagnostics: Sequence[Diagnostic], summary: dict[str, int]) -> None:
-    """Print diagnostics one per line (a blank line between files) and the summary line; lines are never wrapped."""
+def print_diagnostics(
+    console: Console, diagnostics: Sequence[Diagnostic], summary: dict[str, int], sources: SourceLines | None = None,
+) -> None:
+    """Print diagnostics one per line (a blank line between files) and the summary line; lines are never wrapped.
+    With `sources`, each diagnostic whose line is known is followed by that line and a caret under its column."""
     previous: str | None = None
     for d in diagnostics:
         if previous is not None and d.path != previous:
             console.print()
-        console.print(diagnostic_text(d), soft_wrap=True)
+        text = diagnostic_text(d)
+        line = sources.line(d.path, d.line) if sources is not None and d.line > 0 else None
+        if line is not None:
+            text.append("\n")
+            text.append_text(quoted_text(d, line))
+        console.print(text, soft_wrap=True)
         previous = d.path
     if diagnostics:
         console.print()

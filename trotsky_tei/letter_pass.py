@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import codec
 from .errors import Diagnostic, SchemaError, Severity, UsageError
@@ -41,6 +41,9 @@ from .refs import References
 from .registry import Registry, load_registry_files
 from .store import Store, pack
 from .xmlfile import XML_ID, Parsed, line_of, parse_bytes, read_bytes
+
+if TYPE_CHECKING:
+    from .source import SourceLines
 
 SCHEMA_CODE = "TT100"
 DUPLICATE_LETTER_ID = "TT204"
@@ -430,6 +433,7 @@ class CorpusPass:
     def __init__(
         self, paths: Sequence[str], options: PassOptions, *, registry_dir: str | None = None,
         store: Store | None = None, executor: Executor | None = None, edition_root: Path | None = None,
+        sources: SourceLines | None = None,
     ) -> None:
         if registry_dir is not None and not Path(registry_dir).is_dir():
             raise UsageError(f"--registry {registry_dir}: not a folder")
@@ -439,6 +443,7 @@ class CorpusPass:
         self.store = store
         self.executor = executor or LocalExecutor(1)
         self.edition_root = edition_root if edition_root is not None else (find_corpus_root(paths[0]) if paths else None)
+        self.sources = sources  # where the lines the letters' diagnostics point at are kept (from the bytes read here)
 
     def run(
         self, progress: Callable[[int, int], None] | None = None, on_outcome: Callable[[LetterOutcome], None] | None = None,
@@ -528,7 +533,9 @@ class CorpusPass:
             data, read_diags = read_bytes(path)
             hit = self._cached(run, path, folder, data) if data is not None else None
             slots.append(hit)
-            if hit is None:
+            if hit is not None:
+                self._keep_source(hit, data)
+            else:
                 todo.append((len(slots) - 1, (path, folder, data, tuple(read_diags))))
         done = len(files) - len(todo)
         if progress is not None:
@@ -560,6 +567,7 @@ class CorpusPass:
                 slot, item = next(index)
                 outcome.link(run.registries[item[1]])
                 slots[slot] = outcome
+                self._keep_source(outcome, item[2])
                 if self.store is not None and outcome.key:
                     self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
                                    outcome.meta_json or meta_to_json(outcome.meta), outcome.parts, run.context_key(item[1]))
@@ -569,6 +577,16 @@ class CorpusPass:
                     progress(done, len(files))
             flush()
         return [s for s in slots if s is not None]
+
+    def _keep_source(self, outcome: LetterOutcome, data: bytes | None) -> None:
+        """Keep the lines the letter's diagnostics point at (and its id's, where TT204 may point), from its bytes."""
+        if self.sources is None or data is None:
+            return
+        meta = outcome.meta
+        found = [*meta.read, *(d for _, diags in meta.diagnostics for d in diags)]
+        report = outcome.extra.get("link")  # `link`'s report carries its diagnostics
+        found.extend(getattr(report, "diagnostics", ()))
+        self.sources.keep(outcome.path, data, found, (meta.letter_id[1],) if meta.letter_id else ())
 
     def _cached(self, run: Run, path: str, folder: str, data: bytes) -> LetterOutcome | None:
         if self.store is None:

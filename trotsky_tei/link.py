@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -17,6 +18,9 @@ from .patch import Edit, ElementIndex, PatchError, SetAttribute, apply_edits, de
 from .refs import References
 from .registry import Registry
 from .xmlfile import atomic_write, line_of, local_name
+
+if TYPE_CHECKING:
+    from .source import SourceLines
 
 NAME_KINDS = {"persName": "person", "placeName": "place", "orgName": "org"}
 TYPED_KINDS = {
@@ -336,19 +340,23 @@ def link_paths(
     write: bool = False,
     dry_run: bool = False,
     jobs: int | None = 1,
+    sources: SourceLines | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[LetterReport], list[Diagnostic]]:
     """Link every letter under `paths` (files and folders); registry files and the edition file are skipped.
 
     Each file is read and parsed once; `jobs` processes (None: every core) share them, the reports come back in
-    the files' order. Registry problems are `validate`'s (TT6xx); link reports names.
+    the files' order. Registry problems are `validate`'s (TT6xx); link reports names. `sources` receives the lines
+    the diagnostics point at, from the bytes read (as they were before `write`); `progress` (files done, files).
     """
     from .letter_pass import CorpusPass, PassOptions
     from .parallel import LocalExecutor
 
     mode = "dry-run" if dry_run else "write" if write else ""
     result = CorpusPass(
-        list(paths), PassOptions(consumers=("link",), link_write=mode), registry_dir=registry, executor=LocalExecutor(jobs)
-    ).run()
+        list(paths), PassOptions(consumers=("link",), link_write=mode), registry_dir=registry, executor=LocalExecutor(jobs),
+        sources=sources,
+    ).run(progress)
     diags = list(result.lead)
     reports: list[LetterReport] = []
     for outcome in result.outcomes:

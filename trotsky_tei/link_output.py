@@ -11,8 +11,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .console import quoted_text
 from .errors import Diagnostic, Severity
 from .link import LetterReport, MentionReport
+from .source import SourceLines
 
 JSON_VERSION = 1
 STATUS_STYLE = {
@@ -81,10 +83,10 @@ def summary_text(summary: dict[str, int]) -> Text:
 
 def print_link_report(
     console: Console, reports: Sequence[LetterReport], diagnostics: Sequence[Diagnostic], summary: dict[str, int],
-    *, show_diff: bool = False, verbose: bool = False,
+    *, show_diff: bool = False, verbose: bool = False, sources: SourceLines | None = None,
 ) -> None:
-    """The problems compiler-style (errors and warnings), the diffs of a dry run, and the summary; with `verbose`,
-    first a table of every name of every letter."""
+    """The problems compiler-style (errors and warnings), each with its line quoted where `sources` has it, the diffs
+    of a dry run, and the summary; with `verbose`, first a table of every name of every letter."""
     for report in reports if verbose else ():
         if report.mentions:
             console.print(letter_table(report))
@@ -94,7 +96,12 @@ def print_link_report(
     if problems:
         console.print()
     for d in problems:
-        console.print(Text(str(d), style="red" if d.severity is Severity.ERROR else "yellow"), soft_wrap=True)
+        text = Text(str(d), style="red" if d.severity is Severity.ERROR else "yellow")
+        line = sources.line(d.path, d.line) if sources is not None and d.line > 0 else None
+        if line is not None:
+            text.append("\n")
+            text.append_text(quoted_text(d, line))
+        console.print(text, soft_wrap=True)
     if show_diff:
         for report in reports:
             if report.diff:

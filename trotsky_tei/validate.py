@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lxml import etree
 
@@ -16,6 +16,10 @@ from .letter_pass import DUPLICATE_LETTER_ID, CheckOptions
 from .reader import find_corpus_root
 from .rules import all_rules
 from .store import Store
+
+if TYPE_CHECKING:
+    from .pathrules import PathRules
+    from .source import SourceLines
 
 SCHEMA_CODE = "TT100"
 DEFAULT_MAX_SCHEMA_ERRORS = 20
@@ -183,8 +187,16 @@ def _cap_schema(path: str, diags: list[Diagnostic], limit: int) -> tuple[list[Di
     return kept, more
 
 
-def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None) -> ValidationResult:
+def validate_paths(
+    paths: Sequence[str], options: ValidateOptions | None = None, *, sources: SourceLines | None = None,
+    progress: Callable[[int, int], None] | None = None, per_file: PathRules | None = None,
+) -> ValidationResult:
     """Validate files and folders; bad input becomes diagnostics, a bad --schema raises SchemaError (exit 2).
+
+    `sources` receives the lines the diagnostics shown point at (for the text output's quoted lines): the letters'
+    from the bytes the pass read, the few others' (registry and edition files) read once each. `progress` is called
+    with (files done, files) as results come in. `per_file`: the settings' per-file-ignores/-select, applied after
+    the options' select and ignore.
 
     Each file is read and parsed once (in the one pass, `letter_pass`); with `options.cache`, a file whose bytes
     and context are unchanged since the last run is not checked again: its diagnostics come from the cache.
@@ -202,12 +214,15 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     try:
         result = CorpusPass(
             list(paths), pass_options, registry_dir=options.registry_dir, store=store,
-            executor=make_executor(options.jobs, options.executor),
-        ).run()
+            executor=make_executor(options.jobs, options.executor), sources=sources,
+        ).run(progress)
     finally:
         if store is not None:
             store.close()
-    ordered: list[Diagnostic] = [d for d in _order(result.lead) if options.wants(d.code)]
+    def wants(d: Diagnostic) -> bool:
+        return options.wants(d.code) and (per_file is None or per_file.wants(d.path, d.code))
+
+    ordered: list[Diagnostic] = [d for d in _order(result.lead) if wants(d)]
     counts = {"errors": 0, "warnings": 0, "infos": 0}
     for d in ordered:
         counts[_COUNT_KEY.get(d.severity.value, "infos")] += 1
@@ -219,12 +234,14 @@ def validate_paths(paths: Sequence[str], options: ValidateOptions | None = None)
     for p in dict.fromkeys(d.path for d in result.extra):
         groups.append((p, [d for d in result.extra if d.path == p]))
     for path, diags in groups:
-        wanted = [d for d in _order(diags) if options.wants(d.code)]
+        wanted = [d for d in _order(diags) if wants(d)]
         for d in wanted:
             counts[_COUNT_KEY.get(d.severity.value, "infos")] += 1
         shown, hidden = _cap_schema(path, wanted, options.max_schema_errors)
         not_shown += hidden
         ordered.extend(shown)
+    if sources is not None:
+        sources.read_missing(ordered)
     return ValidationResult(result.files, ordered, counts, not_shown, checked=result.processed)
 
 
