@@ -34,6 +34,7 @@ from .xmlfile import atomic_write, read_bytes
 
 if TYPE_CHECKING:
     from .letter_pass import CheckOptions, LetterOutcome, PassResult
+    from .pathrules import PathRules
 
 BUILD_MARKER = ".trotsky-tei-build"
 CACHE = ".trotsky-tei-cache"  # the store of the last build: every letter's results and parts, every output's key
@@ -117,7 +118,7 @@ def build(
     corpus: str | Path, out: str | Path, *, console: Console, force: bool = False, jobs: int | None = None,
     mode: str = "both", templates: str | Path | None = None, cache: bool = True, licence: str | None = None,
     executor: str | None = None, pdf: PdfOptions | None | bool = True, check: CheckOptions | None = None,
-    lang: str = "", search: bool | None = None,
+    lang: str = "", search: bool | None = None, per_file: PathRules | None = None,
 ) -> BuildResult:
     """Validate and link `corpus`, then write `out`/site/, text/, <name>.epub and cmif.xml; never raises for bad letters.
 
@@ -166,6 +167,8 @@ def build(
             keys = [by_path[i.letter.path].key for i in data.letters]
 
             diags = _validation_diagnostics(passed)
+            if per_file:  # the settings' per-file-ignores/-select, after --select/--ignore: the step's status too
+                diags = [d for d in diags if per_file.wants(d.path, d.code)]
             result.diagnostics.extend(diags)
             result.diagnostics.extend(d for d in data.diagnostics if d.code == "TT724")  # the edition, from the letters
             files = len(passed.files)

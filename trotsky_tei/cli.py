@@ -518,10 +518,10 @@ def build_cmd(
         result = build(
             corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=cache,
             licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size), lang=lang,
-            search=False if no_search else None,
+            search=False if no_search else None, per_file=per_file,
             check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
         )
-        if per_file:
+        if per_file:  # and the other steps' codes (render warnings)
             result.diagnostics = [d for d in result.diagnostics if per_file.wants(d.path, d.code)]
         _print_render_diagnostics(console, list(result.diagnostics))
         console.print(summary_table(result))
