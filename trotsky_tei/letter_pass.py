@@ -25,6 +25,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,10 @@ from .xmlfile import XML_ID, Parsed, line_of, parse_bytes, read_bytes
 
 SCHEMA_CODE = "TT100"
 DUPLICATE_LETTER_ID = "TT204"
+# a letter's check costs about 2-3 ms of CPU (docs/performance.md); a schema whose compiling in this process took
+# longer than the letters left to check would take here is not compiled again by each worker: they are checked here
+LETTER_SECONDS = 0.005
+SLOW_SCHEMA_SECONDS = 0.5
 
 
 # --- what a run asks for ---------------------------------------------------------------------------------
@@ -101,6 +106,7 @@ class Run:
     schematron_digest: str = ""  # the Schematron file's content (the results depend on it, not on its name alone)
     _schema: Any = field(default=None, repr=False)
     _schematron: Any = field(default=None, repr=False)
+    schema_seconds: float = 0.0  # how long compiling the schema took in this process (0: not compiled here)
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -112,7 +118,9 @@ class Run:
         if "validate" not in self.options.consumers or not check.use_schema or not check.wants(SCHEMA_CODE):
             return None
         if self._schema is None:
+            start = time.perf_counter()
             self._schema = compile_schema(check.schema_path)
+            self.schema_seconds = time.perf_counter() - start
         return self._schema
 
     def schematron(self) -> Any:
@@ -557,9 +565,15 @@ class CorpusPass:
         done = len(files) - len(todo)
         if progress is not None:
             progress(done, len(files))
+        executor = self.executor
         if todo:
             run.schema()  # compiled here first, so that a schema that cannot be used stops the run before any work
             run.schematron()
+            # lxml's compiled RELAX NG cannot be sent to a worker (it does not pickle, and workers are not forked): each
+            # compiles its own. For a schema as large as tei_all (seconds) that is worth it only for many letters
+            if (isinstance(executor, LocalExecutor) and executor.jobs > 1 and run.schema_seconds >= SLOW_SCHEMA_SECONDS
+                    and len(todo) * LETTER_SECONDS < run.schema_seconds):
+                executor = LocalExecutor(1)
         flushed = 0
 
         def flush() -> None:
@@ -580,7 +594,7 @@ class CorpusPass:
 
         flush()
         index = iter(todo)
-        for batch in self.executor.map(process_batch, run, _batches([item for _, item in todo])):
+        for batch in executor.map(process_batch, run, _batches([item for _, item in todo])):
             for outcome in batch:
                 slot, item = next(index)
                 outcome.link(run.registries[item[1]])
