@@ -35,6 +35,7 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--schema", "schema_path", metavar="FILE", help="RELAX NG schema (.rng or .rnc) instead of the bundled letter schema; tei_all: all of TEI P5 (bundled).")
 @click.option("--no-schema", is_flag=True, help="Skip the schema; run the editorial rules only.")
+@click.option("--schematron", "schematron_path", metavar="FILE", help="Also run the ISO Schematron rules of FILE (.sch; XPath 1 to 3.1) on each file: TT110 failed assert, TT111 report, TT112 expression error.")
 @click.option("--registry", "registry_dir", metavar="DIR", help="Registry folder (default: <corpus root>/registry for each file).")
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these codes or prefixes (TT2, TT301,TT302); repeatable.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these codes or prefixes; repeatable.")
@@ -51,6 +52,7 @@ def validate(
     paths: tuple[str, ...],
     schema_path: str | None,
     no_schema: bool,
+    schematron_path: str | None,
     registry_dir: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -86,6 +88,7 @@ def validate(
         max_schema_errors=max_schema_errors,
         cache=not no_cache,
         executor=executor,
+        schematron_path=schematron_path,
     )
     from .config import path_rules
     from .source import SourceLines
@@ -479,6 +482,7 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 @click.option("--no-pdf", is_flag=True, help="Leave the PDF book out (typesetting it is the slowest step; a PDF of an earlier build is removed).")
 @click.option("--schema", "schema_path", metavar="FILE", help="Validate against this RELAX NG schema (.rng or .rnc) instead of the letter schema; tei_all: all of TEI P5 (bundled).")
 @click.option("--no-schema", is_flag=True, help="Skip the schema; run the editorial rules only.")
+@click.option("--schematron", "schematron_path", metavar="FILE", help="Also run the ISO Schematron rules of FILE on each file (as validate --schematron).")
 @click.option("--select", multiple=True, metavar="CODES", help="Report only these validation codes or prefixes (as validate --select); repeatable.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not report these validation codes or prefixes (as validate --ignore); repeatable.")
 @click.option("--watch", is_flag=True, help="After the build, build again whenever a file of the corpus changes (Ctrl-C ends it).")
@@ -488,8 +492,8 @@ def export_pdf_cmd(ctx: click.Context, paths: tuple[str, ...], out: str, mode: s
 def build_cmd(
     ctx: click.Context, corpus: str, out: str, force: bool, mode: str, templates: str | None, jobs: int | None,
     no_cache: bool, licence: str | None, executor: str | None, paper: str, font_size: float, no_pdf: bool,
-    schema_path: str | None, no_schema: bool, select: tuple[str, ...], ignore: tuple[str, ...], watch: bool, lang: str,
-    no_search: bool,
+    schema_path: str | None, no_schema: bool, schematron_path: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+    watch: bool, lang: str, no_search: bool,
 ) -> None:
     """Validate and link CORPUS, then write DIR/site/, DIR/text/, DIR/<title>.epub, DIR/<title>.pdf and DIR/cmif.xml.
 
@@ -519,7 +523,8 @@ def build_cmd(
             corpus, out, console=console, force=force, jobs=jobs, mode=mode, templates=templates, cache=cache,
             licence=licence, executor=executor, pdf=None if no_pdf else PdfOptions(paper, font_size), lang=lang,
             search=False if no_search else None, per_file=per_file,
-            check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore)),
+            check=CheckOptions(schema_path=schema_path, use_schema=not no_schema, select=parse_codes(select), ignore=parse_codes(ignore),
+                               schematron_path=schematron_path),
         )
         if per_file:  # and the other steps' codes (render warnings)
             result.diagnostics = [d for d in result.diagnostics if per_file.wants(d.path, d.code)]

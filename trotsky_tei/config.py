@@ -3,6 +3,7 @@ own — in the current folder or the nearest folder above it that has one. Optio
 
     [tool.trotsky-tei]          # (in trotsky-tei.toml: the same keys at the top level)
     schema = "tei_all"          # validate, build: --schema
+    schematron = "rules.sch"    # validate, build: --schematron
     select = ["TT1", "TT2"]     # validate, build: --select
     ignore = ["TT403"]          # validate, build: --ignore
     registry = "registry"       # validate, link, index: --registry
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 # key -> (click parameter name, the commands that take it, whether it is a path)
 KEYS: dict[str, tuple[str, tuple[str, ...], bool]] = {
     "schema": ("schema_path", ("validate", "build"), True),
+    "schematron": ("schematron_path", ("validate", "build"), True),
     "select": ("select", ("validate", "build"), False),
     "ignore": ("ignore", ("validate", "build"), False),
     "registry": ("registry_dir", ("validate", "link", "index"), True),

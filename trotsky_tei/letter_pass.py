@@ -25,6 +25,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
 
 SCHEMA_CODE = "TT100"
 DUPLICATE_LETTER_ID = "TT204"
+# a letter's check costs about 2-3 ms of CPU (docs/performance.md); a schema whose compiling in this process took
+# longer than the letters left to check would take here is not compiled again by each worker: they are checked here
+LETTER_SECONDS = 0.005
+SLOW_SCHEMA_SECONDS = 0.5
 
 
 # --- what a run asks for ---------------------------------------------------------------------------------
@@ -61,6 +66,7 @@ class CheckOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     today: str = ""  # ISO date for TT303; empty: the real today
+    schematron_path: str | None = None  # ISO Schematron rules (TT110–TT112) run on each file; None: none
 
     def wants(self, code: str) -> bool:
         if self.select and not any(code.startswith(p) for p in self.select):
@@ -100,11 +106,14 @@ class Run:
     edition: Edition
     today: str
     schema_digest: str = ""
+    schematron_digest: str = ""  # the Schematron file's content (the results depend on it, not on its name alone)
     _schema: Any = field(default=None, repr=False)
+    _schematron: Any = field(default=None, repr=False)
+    schema_seconds: float = 0.0  # how long compiling the schema took in this process (0: not compiled here)
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_schema": None, "_keys": {}}
+        return {**self.__dict__, "_schema": None, "_schematron": None, "_keys": {}}
 
     def schema(self) -> Any:
         """The compiled schema, compiled once per process (None when no schema check is asked for)."""
@@ -112,8 +121,23 @@ class Run:
         if "validate" not in self.options.consumers or not check.use_schema or not check.wants(SCHEMA_CODE):
             return None
         if self._schema is None:
+            start = time.perf_counter()
             self._schema = compile_schema(check.schema_path)
+            self.schema_seconds = time.perf_counter() - start
         return self._schema
+
+    def schematron(self) -> Any:
+        """The compiled Schematron rules, compiled once per process (None when none are given or wanted)."""
+        check = self.options.check
+        if "validate" not in self.options.consumers or not check.schematron_path:
+            return None
+        from .schematron import CODES, load_schematron
+
+        if not any(check.wants(code) for code in CODES):
+            return None
+        if self._schematron is None:
+            self._schematron = load_schematron(check.schematron_path, self.schematron_digest)
+        return self._schematron
 
     @property
     def lang(self) -> Lang:
@@ -129,7 +153,7 @@ class Run:
             registry = self.registries[registry_key]
             consumers = set(self.options.consumers)
             found = self._keys[registry_key] = key_of(
-                code_hash(), self.options, registry.layout_key(), registry.roots, self.schema_digest,
+                code_hash(), self.options, registry.layout_key(), registry.roots, self.schema_digest, self.schematron_digest,
                 self.edition if consumers & EDITION_CONSUMERS else None,
                 self.today if "validate" in consumers else "", self.lang,
             )
@@ -354,6 +378,12 @@ def check_tree(
             diags.extend(schema.validate(tree, path, source))
         except Exception as exc:  # noqa: BLE001
             diags.append(internal(path, "schema validation", exc))
+    schematron = run.schematron()
+    if schematron is not None:
+        try:
+            diags.extend(d for d in schematron.validate(tree, path, source) if check.wants(d.code))
+        except Exception as exc:  # noqa: BLE001
+            diags.append(internal(path, "Schematron validation", exc))
     ctx = RuleContext(path, tree, kind, registry, letter, run.today, references=refs, used_registry_ids=used_registry_ids)
     for r in all_rules():
         if not check.wants(r.code):
@@ -498,6 +528,8 @@ class CorpusPass:
 
             shown = schema_file(self.options.check.schema_path) or ""
             run.schema_digest = hashlib.sha256(read_bytes(shown)[0] or b"").hexdigest()
+        if "validate" in self.options.consumers and self.options.check.schematron_path:
+            run.schematron_digest = hashlib.sha256(read_bytes(self.options.check.schematron_path)[0] or b"").hexdigest()
         outcomes = self._letters(run, files, [self._real[f] for f in files], folders, main_docs, progress, on_outcome)
         result = PassResult(files, outcomes, {f: [] for f in files}, lead, run, main_registry=self.main_registry, root=self.edition_root)
         result.processed = sum(1 for o in outcomes if not o.cached)
@@ -540,8 +572,15 @@ class CorpusPass:
         done = len(files) - len(todo)
         if progress is not None:
             progress(done, len(files))
+        executor = self.executor
         if todo:
             run.schema()  # compiled here first, so that a schema that cannot be used stops the run before any work
+            run.schematron()
+            # lxml's compiled RELAX NG cannot be sent to a worker (it does not pickle, and workers are not forked): each
+            # compiles its own. For a schema as large as tei_all (seconds) that is worth it only for many letters
+            if (isinstance(executor, LocalExecutor) and executor.jobs > 1 and run.schema_seconds >= SLOW_SCHEMA_SECONDS
+                    and len(todo) * LETTER_SECONDS < run.schema_seconds):
+                executor = LocalExecutor(1)
         flushed = 0
 
         def flush() -> None:
@@ -562,7 +601,7 @@ class CorpusPass:
 
         flush()
         index = iter(todo)
-        for batch in self.executor.map(process_batch, run, _batches([item for _, item in todo])):
+        for batch in executor.map(process_batch, run, _batches([item for _, item in todo])):
             for outcome in batch:
                 slot, item = next(index)
                 outcome.link(run.registries[item[1]])

@@ -48,6 +48,9 @@ BUILTIN_CHECKS: tuple[Check, ...] = (
     Check("TT007", "undefined-entity", "A reference to an entity the document does not define (a DTD that is never read): the exports show the reference itself.", "input"),
     Check("TT099", "internal-error", "A check crashed on this file (a bug: please report it).", "input"),
     Check(SCHEMA_CODE, "schema", "The file does not validate against the RELAX NG schema.", "schema"),
+    Check("TT110", "schematron-assert", "A Schematron assert (--schematron) that fails on this node; the name is the assert's @id, else its rule's or pattern's.", "schematron"),
+    Check("TT111", "schematron-report", "A Schematron report (--schematron) whose test is true on this node; named as TT110.", "schematron"),
+    Check("TT112", "schematron-error", "A Schematron expression that cannot be evaluated on this document (a failed cast, a type error), naming the .sch line.", "schematron"),
     Check("TT101", "schema-partial", "Warning: an element with more children than the full schema check handles in linear time; the grammar's index checked names, attributes and places, not order or number.", "schema"),
     Check(
         DUPLICATE_LETTER_ID, "duplicate-letter-id",
@@ -99,10 +102,11 @@ class ValidateOptions:
     max_schema_errors: int = DEFAULT_MAX_SCHEMA_ERRORS  # per file; 0: no limit
     cache: bool = False  # reuse the results of files unchanged since the last run (the CLI's default; --no-cache)
     executor: str | None = None  # None or "local": `jobs` local processes; dask://HOST:PORT: a Dask cluster
+    schematron_path: str | None = None  # ISO Schematron rules (TT110–TT112); None: none
 
     def check(self) -> CheckOptions:
         """What of these options changes the results (the rest says where and how they are made, or shown)."""
-        return CheckOptions(self.schema_path, self.use_schema, self.select, self.ignore, self.today)
+        return CheckOptions(self.schema_path, self.use_schema, self.select, self.ignore, self.today, self.schematron_path)
 
     def wants(self, code: str) -> bool:
         """Whether diagnostics with `code` are reported under --select/--ignore."""
@@ -172,7 +176,7 @@ def _order(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def _cap_schema(path: str, diags: list[Diagnostic], limit: int) -> tuple[list[Diagnostic], int]:
     """Keep the first `limit` schema diagnostics of a file and say how many more there are."""
-    schema = [d for d in diags if d.code.startswith("TT1")]
+    schema = [d for d in diags if d.code.startswith("TT10")]  # RELAX NG's (Schematron's TT11x are not capped)
     if limit <= 0 or len(schema) <= limit:
         return diags, 0
     hidden = set(schema[limit:])
@@ -209,6 +213,8 @@ def validate_paths(
 
     if options.schema_path is not None and not Path(schema_file(options.schema_path) or "").is_file():
         raise SchemaError(f"schema file not found: {options.schema_path}")
+    if options.schematron_path is not None and not Path(options.schematron_path).is_file():
+        raise SchemaError(f"schematron file not found: {options.schematron_path}")
     pass_options = PassOptions(consumers=("validate",), check=options.check())
     store = open_cache(paths, options) if options.cache else None
     try:
