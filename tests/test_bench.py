@@ -19,7 +19,7 @@ def test_bench_runs_every_row_on_50_letters(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     by_name = {r["row"]: r for r in rows}
     ours = [name for name in by_name if name.startswith(("validate", "export", "build", "trotsky-tei"))]
-    assert len(ours) == 11  # export pdf included: Typst is in the [test] extra
+    assert len(ours) == 12  # export pdf and export html with search included: Typst and Pagefind are in the [test] extra
     for name in ours:
         assert by_name[name]["skipped"] is None, by_name[name]
         assert by_name[name]["cpu_s"] > 0 and by_name[name]["exit"] == 0, by_name[name]
