@@ -147,6 +147,9 @@ def known_codes() -> list[str]:
 
 def parse_codes(values: Iterable[str]) -> tuple[str, ...]:
     """Split repeated/comma-separated `--select`/`--ignore` values; each must prefix a known code (else exit 2)."""
+    values = [v for v in values if v.strip(", ")]
+    if not values:  # nothing to check: the rules are not imported just to list their codes (a cached run needs none)
+        return ()
     codes = known_codes()
     out: list[str] = []
     for value in values:
