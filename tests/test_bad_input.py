@@ -142,3 +142,14 @@ def test_bad_input_through_the_real_entry_point(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert f"{tmp_path / 'binary.xml'}:0:0: error TT002 not-xml" in proc.stdout
     assert f"{tmp_path / 'missing.xml'}:0:0: error TT000 unreadable" in proc.stdout
+
+
+def test_bidirectional_controls_in_a_file_name_print_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A name with U+202E (right-to-left override) would print reversed ("Trojan Source"): it is shown escaped."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    name = "invoice\u202egpj.xml"
+    (folder / name).write_text("<TEI>not closed", encoding="utf-8")
+    assert main(["validate", str(folder), "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "invoice\\u202egpj.xml" in out and "\u202e" not in out

@@ -20,11 +20,14 @@ class Severity(str, enum.Enum):
 
 
 MAX_MESSAGE = 600  # characters of a diagnostic's message: a quoted value of megabytes is cut, and says so
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# control characters, line and paragraph separators, and the bidirectional controls (a file name or a message with
+# U+202E in it would print reversed: "Trojan Source")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 
 def printable(text: str) -> str:
-    """`text` safe for a terminal and one line: control characters (escape sequences, newlines) shown escaped."""
+    """`text` safe for a terminal and one line: control characters (escape sequences, newlines) and bidirectional
+    controls shown escaped."""
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(lambda m: {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(m.group(), f"\\x{ord(m.group()):02x}")
