@@ -148,3 +148,17 @@ def test_the_print_edition_speaks_the_language(tmp_path: Path) -> None:
     for words in ("Inhalt", "Herausgegeben von Ada Editor", "30. April 1929", "Personen", "Signaturen", "Impressum"):
         assert words in text, words
     assert "Contents" not in text and "Colophon" not in text
+
+
+def test_a_rebuild_in_another_language_equals_a_fresh_build_in_it(tmp_path: Path) -> None:
+    """The language is part of every cached result's key: switching it renders everything again, nothing stale."""
+    from _sitekit import tree_bytes
+
+    out, fresh = tmp_path / "e", tmp_path / "fresh"
+    args = ["--jobs", "1", "--no-pdf", "--no-search"]
+    first = main(["build", str(FIXTURE), "-o", str(out), *args])  # the fixture has errors on purpose: exit 1
+    assert main(["build", str(FIXTURE), "-o", str(out), *args, "--lang", "de"]) == first
+    assert main(["build", str(FIXTURE), "-o", str(fresh), *args, "--lang", "de"]) == first
+    ours = {k: v for k, v in tree_bytes(out).items() if not k.startswith(".trotsky-tei-cache")}
+    assert ours == {k: v for k, v in tree_bytes(fresh).items() if not k.startswith(".trotsky-tei-cache")}
+    assert b"Zu diesem Brief" in ours["site/letters/l1.html"] and b"Datum:" in ours["text/l1.txt"]
