@@ -558,6 +558,8 @@ class CorpusPass:
         slots: list[LetterOutcome | None] = []
         todo: list[tuple[int, tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]] = []
         self.used_ids: set[str] = set()  # the registry ids the letters point to (TT602)
+        if self.store is not None:
+            self.store.prefetch([p for p, r in zip(files, reals, strict=True) if r not in main_docs])
         for path, real_path, folder in zip(files, reals, folders, strict=True):
             if real_path in main_docs:
                 slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[real_path].kind)))
