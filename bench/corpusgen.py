@@ -218,6 +218,6 @@ def make_corpus(root: Path, n: int, seed: int = 1929, correspondents: int = 60) 
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):  # `--help` is not a folder to fill with 1,000 letters
         raise SystemExit(__doc__)
     make_corpus(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
