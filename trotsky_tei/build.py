@@ -27,8 +27,7 @@ from .render.outputs import Outputs
 from .render.pdf import INSTALL_HINT as PDF_HINT
 from .render.pdf import PdfOptions, stored_letters, write_pdf
 from .render.pdf import available as pdf_available
-from .render.search import search_available
-from .render.site import Site, Templates, claim_output_dir, stored_articles
+from .render.site import Site, Templates, claim_output_dir, stored_articles, wants_search
 from .store import Store
 from .xmlfile import atomic_write, read_bytes
 
@@ -180,7 +179,7 @@ def build(
                 templates = data.root / "templates"
             site = Site(data, out_path / "site", mode, Templates(templates), articles=stored_articles(store, passed), lang=passed.run.lang,
                         sources=lambda info: store.part_bytes(info.letter.path, "source") or b"",
-                        search=search is not False and search_available() and bool(data.letters))
+                        search=wants_search(search) and bool(data.letters))
             record_keys = [by_path[i.letter.path].meta.value_key("record") for i in data.letters]
             site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")

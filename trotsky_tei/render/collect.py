@@ -111,8 +111,13 @@ class LetterInfo:
     @property
     def correspondence(self) -> frozenset[str]:
         """The set of correspondents (registry ids, else names) that defines 'the same correspondence'."""
-        keys = {e.id if e is not None else n.casefold() for n, e in (*self.senders, *self.recipients) if n or e}
-        return frozenset(keys)
+        return frozenset(correspondent(n, e)[0] for n, e in (*self.senders, *self.recipients) if n or e)
+
+
+def correspondent(name: str, entity: Entity | None) -> tuple[str, str]:
+    """(key, label) of a correspondent: its registry id and entry label, else the name as written (case-folded in
+    the key), so that letters to the same unregistered person are one correspondence."""
+    return (entity.id, entity.label) if entity is not None else (name.casefold(), name)
 
 
 @dataclass

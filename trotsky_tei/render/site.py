@@ -29,6 +29,7 @@ from .collect import (
     EditionData,
     LetterInfo,
     authority_links,
+    correspondent,
     natural_key,
     register_kinds,
     safe_url,
@@ -427,7 +428,7 @@ class Site:
         """correspondent, year, place (of writing), language, repository: the search page's facets of a letter."""
         year = year_of(info)
         return {
-            "correspondent": sorted({e.label if e is not None else n for n, e in (*info.senders, *info.recipients) if n or e}),
+            "correspondent": sorted({correspondent(n, e)[1] for n, e in (*info.senders, *info.recipients) if n or e}),
             "year": [str(year)] if year is not None else [],
             "place": [info.place_sent[1].label if info.place_sent[1] else info.place_sent[0]] if info.place_sent is not None else [],
             "language": [lbl or ident for ident, lbl in info.letter.languages],
@@ -570,9 +571,9 @@ class Site:
             groups.setdefault(key, []).append(i)
             seen = members.setdefault(key, {})
             for n, e in (*info.senders, *info.recipients):
-                k = e.id if e is not None else n.casefold()
+                k, label = correspondent(n, e)
                 if k in key and k not in seen:
-                    seen[k] = (e.label if e is not None else n, e)
+                    seen[k] = (label, e)
         slugs: set[str] = set()
         found = []
         for key, letters in groups.items():
@@ -613,22 +614,19 @@ class Site:
         from .charts import network
 
         t = self.t
-        totals: dict[str, int] = {}
         labels: dict[str, tuple[str, Entity | None]] = {}
         edges: dict[tuple[str, str], int] = {}
         for info in self.data.letters:
-            senders = [(e.id if e is not None else n.casefold(), e.label if e is not None else n, e) for n, e in info.senders if n or e]
-            recipients = [(e.id if e is not None else n.casefold(), e.label if e is not None else n, e) for n, e in info.recipients if n or e]
+            senders = [(*correspondent(n, e), e) for n, e in info.senders if n or e]
+            recipients = [(*correspondent(n, e), e) for n, e in info.recipients if n or e]
             for k, lbl, e in (*senders, *recipients):
                 labels.setdefault(k, (lbl, e))
             for s in senders:
                 for r in recipients:
                     if s[0] != r[0]:
                         edges[(s[0], r[0])] = edges.get((s[0], r[0]), 0) + 1
-        for (a, b), n in edges.items():
-            totals[a] = totals.get(a, 0) + n
-            totals[b] = totals.get(b, 0) + n
-        nodes = [(k, bounded(lbl, 60), self.entity_href(e, "") if e is not None else None) for k, (lbl, e) in sorted(labels.items()) if k in totals]
+        wrote = {k for pair in edges for k in pair}  # who exchanged letters with someone: the network's nodes
+        nodes = [(k, bounded(lbl, 60), self.entity_href(e, "") if e is not None else None) for k, (lbl, e) in sorted(labels.items()) if k in wrote]
         heading = t("Correspondences")
         chart = network(nodes, edges, title=t("The correspondence network"),
                         desc=t("Each correspondent is a name on a circle; a line joins two who wrote to each other, wider the more letters they exchanged."),
