@@ -1,12 +1,20 @@
-"""Shared helpers of the site, EPUB, build and browser tests: fixture paths, the Nu HTML checker, epubcheck."""
+"""Shared helpers of the site, EPUB, build and browser tests: fixture paths, the Nu HTML checker, epubcheck, a site
+served on a loopback port and Debian's Chromium."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import os
 import re
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +24,50 @@ CORPUS = REPO / "corpus"
 SHARED = REPO.parent / "shared"
 SHARED_LETTERS = SHARED / "data" / "letters"
 
+ARTIFACTS = REPO / "tests" / "artifacts"  # screenshots and page images for a person to look at (git-ignored)
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+# axe-core is an npm package, injected into pages: .ci/run installs it into .ci/axe (or AXE_CORE=path/to/axe.min.js)
+AXE = Path(os.environ.get("AXE_CORE", REPO / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
+
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Java is not installed (the Nu checker and epubcheck need it)")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@contextmanager
+def served(root: Path) -> Iterator[str]:
+    """`root` served on 127.0.0.1 at a free port (its URL, with a trailing slash); stopped afterwards."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a browser Playwright downloads)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:

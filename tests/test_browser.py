@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from _sitekit import FIXTURE, REPO
+from _sitekit import ARTIFACTS, FIXTURE, chromium, needs_chromium, served
 
 from trotsky_tei.render.collect import collect
 from trotsky_tei.render.site import export_site
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -36,27 +19,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The fixture edition's site served on 127.0.0.1 at a random port; stopped afterwards."""
     root = tmp_path_factory.mktemp("browser") / "site"
     export_site(collect([str(FIXTURE)]), root)
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with served(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[object]:
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as b:
+        yield b
 
 
 def _page(browser: object, width: int, height: int) -> Iterator[object]:

@@ -4,78 +4,42 @@ register, the search page and the picture pages, and screenshots at desktop and 
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import shutil
-import threading
+import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from _sitekit import CORPUS, FIXTURE, REPO
+from _sitekit import ARTIFACTS, AXE, CORPUS, FIXTURE, chromium, needs_chromium, served
 
 from trotsky_tei.render.search import search_available
 from trotsky_tei.render.site import export_html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-ARTIFACTS = REPO / "tests" / "artifacts"
 LETTER_1929 = CORPUS / "letters" / "1929-04-30-trotsky-to-van-overstraeten.xml"
-# axe-core is an npm package: .ci/run installs it into .ci/axe (or AXE_CORE=path/to/axe.min.js)
-AXE = Path(os.environ.get("AXE_CORE", REPO / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists() and shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
+    needs_chromium,
     pytest.mark.skipif(not search_available(), reason="Pagefind is not installed (pip install 'trotsky-tei[search]')"),
 ]
 needs_axe = pytest.mark.skipif(not AXE.is_file(), reason=f"axe-core not found at {AXE} (npm install --prefix .ci/axe axe-core@4)")
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
-
-
-def _serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, threading.Thread, str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return httpd, thread, f"http://127.0.0.1:{httpd.server_address[1]}/"
 
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The fixture edition and the project corpus, built with their search index, each on a loopback port."""
     base = tmp_path_factory.mktemp("reader")
-    servers, urls = [], {}
-    for name, corpus in (("fixture", FIXTURE), ("corpus", CORPUS)):
-        if not (corpus / "letters").is_dir():
-            continue
-        export_html([str(corpus)], base / name, search=True, jobs=1)
-        httpd, thread, url = _serve(base / name)
-        servers.append((httpd, thread))
-        urls[name] = url
-    try:
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        for name, corpus in (("fixture", FIXTURE), ("corpus", CORPUS)):
+            if (corpus / "letters").is_dir():
+                export_html([str(corpus)], base / name, search=True, jobs=1)
+                urls[name] = stack.enter_context(served(base / name))
         yield urls
-    finally:
-        for httpd, thread in servers:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _page(browser: object, width: int = 1280) -> object:

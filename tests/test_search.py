@@ -3,19 +3,14 @@ run), the error without Pagefind, and the search page in Chromium with JavaScrip
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import json
-import os
-import shutil
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _sitekit import REPO, tree_bytes
+from _sitekit import ARTIFACTS, AXE, chromium, served, tree_bytes
 
 from trotsky_tei.render import search
 from trotsky_tei.render.core import esc
@@ -31,15 +26,6 @@ from trotsky_tei.render.search import (
     search_page_body,
 )
 from trotsky_tei.render.site import Templates
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-# axe-core is not a Python package: .ci/run installs it (npm install --prefix .ci/axe axe-core@4; or AXE_CORE=path)
-AXE = Path(os.environ.get("AXE_CORE", Path(__file__).resolve().parents[1] / ".ci" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
 
 
 def _pagefind_missing() -> str:
@@ -211,41 +197,20 @@ def test_index_site_refuses_a_foreign_folder_and_a_site_without_letters(tmp_path
 # --- the search page in a browser ------------------------------------------------------------------------------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
-        pass
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _pagefind_missing():
         pytest.skip(_pagefind_missing())
     site = make_site(tmp_path_factory.mktemp("search") / "site")
     index_site(site, lang="en")
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _results(pg: object) -> list[str]:
@@ -260,13 +225,13 @@ def _search(pg: object, words: str, count: int) -> list[str]:
     return _results(pg)
 
 
-def test_search_finds_the_one_letter_and_a_facet_narrows(served: str, browser: object) -> None:
+def test_search_finds_the_one_letter_and_a_facet_narrows(served_site: str, browser: object) -> None:
     context = browser.new_context(java_script_enabled=True, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        pg.goto(served + "search.html")
+        pg.goto(served_site + "search.html")
         assert pg.locator("noscript").count() == 1
         box = pg.get_by_role("searchbox")
         assert box.count() == 1 and box.get_attribute("placeholder") == "Search the letters"
@@ -291,13 +256,13 @@ def test_search_finds_the_one_letter_and_a_facet_narrows(served: str, browser: o
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason=f"axe-core not found at {AXE} (npm install --prefix .ci/axe axe-core@4)")
-def test_search_page_axe_and_screenshots(served: str, browser: object) -> None:
+def test_search_page_axe_and_screenshots(served_site: str, browser: object) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for name, width in (("desktop", 1280), ("phone", 390)):
         context = browser.new_context(java_script_enabled=True, viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
         pg = context.new_page()
         try:
-            pg.goto(served + "search.html")
+            pg.goto(served_site + "search.html")
             _search(pg, "opposition", 3)
             pg.locator("pagefind-filter-pane summary", has_text="Year").click()
             pg.add_script_tag(path=str(AXE))
