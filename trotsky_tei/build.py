@@ -184,7 +184,7 @@ def build(
             site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")
             search_key = key_of(site.shell_key(), [(i.slug, site.page_key(n, k)) for n, (i, k) in enumerate(zip(data.letters, keys, strict=True))])
-            search_step = _search_step(site, out_path / "site", search, search_key)
+            search_step = _search_step(site, search, search_key)
             clock.lap("search")
             pages = _counts(outputs, "site/letters/", ".html")  # the TEI sources beside them are not pages
             site_files = sum(_counts(outputs, "site/"))
@@ -332,10 +332,11 @@ def _validation_diagnostics(passed: PassResult) -> list[Diagnostic]:
 SEARCH_STAMP = ".trotsky-tei-key"  # in pagefind/: what the index was made from (the letter pages' keys)
 
 
-def _search_step(site: Site, folder: Path, search: bool | None, key: str) -> Step:
+def _search_step(site: Site, search: bool | None, key: str) -> Step:
     """The search index of the site's letter pages: made again when a letter page changed, came or went."""
-    from .render.search import BUNDLE_DIR, INSTALL_HINT, SearchError, index_site
+    from .render.search import BUNDLE_DIR, INSTALL_HINT, SearchError
 
+    folder = site.out
     stamp = folder / BUNDLE_DIR / SEARCH_STAMP
     if search is False or not site.search:
         if (folder / BUNDLE_DIR / "pagefind-entry.json").is_file():
@@ -347,7 +348,7 @@ def _search_step(site: Site, folder: Path, search: bool | None, key: str) -> Ste
     if old == key.encode():
         return Step("search", "ok", f"pagefind/ (up to date, {count(len(site.data.letters), 'letter')})")
     try:
-        made = index_site(folder, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in site.data.letters])
+        made = site.index_search()
     except SearchError as exc:
         return Step("search", "errors", f"not made: {exc}")
     atomic_write(stamp, key.encode(), durable=False)

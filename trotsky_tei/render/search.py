@@ -58,15 +58,15 @@ INSTALL_HINT = "search needs Pagefind: pip install 'trotsky-tei[search]'"
 FACETS = ("correspondent", "year", "place", "language", "repository")
 # the filter names the search page shows (Pagefind's filter pane shows a filter's key, its first letter capitalised),
 # and the search page's own words: English message ids, translated by the edition's catalogue (trotsky_tei.i18n)
-FACET_LABELS: dict[str, dict[str, str]] = {
-    "en": {"correspondent": N_("Correspondent"), "year": N_("Year"), "place": N_("Place"), "language": N_("Language"),
-           "repository": N_("Repository")},
+FACET_LABELS: dict[str, str] = {
+    "correspondent": N_("Correspondent"), "year": N_("Year"), "place": N_("Place"), "language": N_("Language"),
+    "repository": N_("Repository"),
 }
-SEARCH_LABELS: dict[str, dict[str, str]] = {
-    "en": {"heading": N_("Search"), "placeholder": N_("Search the letters"), "filters": N_("Filters"), "results": N_("Results"),
-           "noscript": N_("Searching needs JavaScript, which is turned off or not available. Every other page of this "
-                          "edition works without it: the list of letters, the timeline, the correspondences and the "
-                          "registers lead to every letter.")},
+SEARCH_LABELS: dict[str, str] = {
+    "heading": N_("Search"), "placeholder": N_("Search the letters"), "filters": N_("Filters"), "results": N_("Results"),
+    "noscript": N_("Searching needs JavaScript, which is turned off or not available. Every other page of this "
+                   "edition works without it: the list of letters, the timeline, the correspondences and the "
+                   "registers lead to every letter."),
 }
 MAX_VALUE_CHARS = 120  # a facet value, a metadata value or a sort key longer than this is cut (and says so: "…")
 MAX_VALUES = 50  # values of one facet on one page
@@ -115,7 +115,7 @@ def _key(name: str, what: str) -> str:
 def facet_labels(lang: str) -> dict[str, str]:
     """The facet names shown on the search page for an edition in `lang` (English where not translated)."""
     t = messages(choose(lang))
-    return {key: t(message) for key, message in FACET_LABELS["en"].items()}
+    return {key: t(message) for key, message in FACET_LABELS.items()}
 
 
 def filter_spans(
@@ -130,7 +130,7 @@ def filter_spans(
     (``{"date": "1929-05-10"}``: ISO dates sort as text). Values are folded, cut at MAX_VALUE_CHARS, empty ones and
     repeats dropped, at most MAX_VALUES per facet; everything is HTML-escaped. Returns "" when there is nothing.
     """
-    shown = dict(FACET_LABELS["en"]) if labels is None else dict(labels)
+    shown = dict(FACET_LABELS) if labels is None else dict(labels)
     spans: list[str] = []
     for facet, values in facets.items():
         key = _key(shown.get(facet, facet), "facet")
@@ -156,7 +156,7 @@ def filter_spans(
 def search_labels(lang: str) -> dict[str, str]:
     """The search page's own words for an edition in `lang` (English where not translated)."""
     t = messages(choose(lang))
-    return {key: t(message) for key, message in SEARCH_LABELS["en"].items()}
+    return {key: t(message) for key, message in SEARCH_LABELS.items()}
 
 
 def search_page_body(labels: Mapping[str, str] | None = None, *, root: str = "") -> str:
@@ -169,7 +169,7 @@ def search_page_body(labels: Mapping[str, str] | None = None, *, root: str = "")
     elements are undefined). Loads ``pagefind/pagefind-component-ui.{js,css}`` and ``pagefind/trotsky-search.css``,
     which `index_site` writes.
     """
-    words = {**SEARCH_LABELS["en"], **(labels or {})}
+    words = {**SEARCH_LABELS, **(labels or {})}
     bundle = f"{root}{BUNDLE_DIR}/"
     return "\n".join([
         f'<link rel="stylesheet" href="{bundle}pagefind-component-ui.css">',

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..letter_pass import PassResult
     from ..parallel import Executor
     from ..store import Store
+    from .search import SearchResult
 
 MODES = ("reading", "diplomatic", "both")
 # the page templates (Jinja2) and the stylesheets a project may override, file by file, in its templates folder
@@ -119,8 +120,7 @@ class Templates:
             env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
                               extensions=["jinja2.ext.i18n"], keep_trailing_newline=True, auto_reload=False)
             t = messages(lang)
-            env.install_gettext_callables(  # type: ignore[attr-defined]
-                lambda s, **kw: t(s, **kw), lambda s, p, n, **kw: t.n(s, p, n, **kw), newstyle=True)
+            env.install_gettext_callables(t, t.n, newstyle=True)  # type: ignore[attr-defined]
             env.globals["macros"] = self._guard("macros.html", lambda: env.get_template("macros.html").make_module())
             self._envs[lang] = env
         return env
@@ -661,6 +661,12 @@ class Site:
         heading = self.t("Search")
         return self.page("search.html", heading, "", "search.html", search_body=Markup(search_page_body(search_labels(self.lang.code))))
 
+    def index_search(self) -> SearchResult:
+        """The search index of this site's letter pages, as written (`pagefind/`): only those of its letters."""
+        from .search import index_site
+
+        return index_site(self.out, lang=self.html_lang(), pages=[self.letter_href(i, "") for i in self.data.letters])
+
     # the sitemap
 
     def sitemap(self) -> str:
@@ -776,10 +782,10 @@ def export_html(
         outputs = Outputs(out_path)
         site.write(outputs, progress=progress)
         if site.search:
-            from .search import SearchError, index_site
+            from .search import SearchError
 
             try:
-                index_site(out_path, lang=site.html_lang(), pages=[site.letter_href(i, "") for i in data.letters])
+                site.index_search()
             except SearchError as exc:  # e.g. a letter.html of the project's own without data-pagefind-body
                 raise UsageError(f"search: {exc} (a letter.html of your own must keep data-pagefind-body on the "
                                  "letter's article; or leave search out: --no-search)") from exc
