@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..i18n import N_
-from .core import esc, safe_href
+from .core import esc, safe_href, shorten
 
 SVG_NS = "http://www.w3.org/2000/svg"
 MAX_LABEL = 40
@@ -82,10 +82,7 @@ _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
 def clean(text: object, limit: int = MAX_LABEL) -> str:
     """`text` as one line of XML-safe characters, at most `limit` characters long (cut with "…")."""
-    folded = " ".join(_NOT_XML.sub("", str(text)).split())
-    if len(folded) > limit:
-        folded = folded[: limit - 1].rstrip() + "…"
-    return folded
+    return shorten(" ".join(_NOT_XML.sub("", str(text)).split()), limit)
 
 
 def text_width(text: str, size: float) -> float:

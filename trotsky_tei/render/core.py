@@ -63,6 +63,11 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text`, or its first `limit` - 1 characters and "…" where it is longer: a label bounded where it is shown."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def fold_inner(text: str) -> str:
     """White space folded to single spaces, kept (as one space) at either end: a text node inside running text."""
     parts = text.split()

@@ -50,7 +50,7 @@ from typing import Any
 
 from ..errors import OutputError, TeiError, UsageError
 from ..i18n import N_, choose, messages
-from .core import esc, fold
+from .core import esc, fold, shorten
 from .langtags import html_lang
 
 BUNDLE_DIR = "pagefind"
@@ -101,8 +101,7 @@ class SearchResult:
 
 
 def _bounded(value: object) -> str:
-    text = fold(str(value))
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1].rstrip() + "…"
+    return shorten(fold(str(value)), MAX_VALUE_CHARS)
 
 
 def _key(name: str, what: str) -> str:

@@ -35,7 +35,7 @@ from .collect import (
     safe_url,
     slugify,
 )
-from .core import fold
+from .core import fold, shorten
 from .langtags import html_lang
 from .outputs import Outputs
 
@@ -54,7 +54,6 @@ PAGE_TEMPLATES = (
     "timeline.html", "year.html", "correspondences.html", "correspondence.html", "search.html",
 )
 STYLESHEETS = ("style.css", "print.css")
-TEMPLATE_FILES = PAGE_TEMPLATES + STYLESHEETS
 SITE_MARKER = ".trotsky-tei-site"
 MAX_LABEL = 300  # characters of a name or title a page repeats in a link list (a letter's own page shows it whole)
 
@@ -204,7 +203,7 @@ def year_of(info: LetterInfo) -> int | None:
 
 
 def bounded(text: str, limit: int = MAX_LABEL) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 # --- the site ---------------------------------------------------------------------------------------
