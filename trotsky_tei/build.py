@@ -183,7 +183,8 @@ def build(
             record_keys = [by_path[i.letter.path].meta.value_key("record") for i in data.letters]
             site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")
-            search_key = key_of(site.shell_key(), [(i.slug, site.page_key(n, k)) for n, (i, k) in enumerate(zip(data.letters, keys, strict=True))])
+            # what the index reads of each page: its letter's results in this shell (the navigation is not indexed)
+            search_key = key_of(site.shell_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
             search_step = _search_step(site, search, search_key)
             clock.lap("search")
             pages = _counts(outputs, "site/letters/", ".html")  # the TEI sources beside them are not pages
