@@ -27,6 +27,8 @@ TYPED_KINDS = {
     "person": "person", "persons": "person", "people": "person", "place": "place", "places": "place",
     "org": "org", "organisation": "org", "organization": "org", "institution": "org",
 }
+# every element name `_kind` gives a kind to, as lxml tag patterns of any namespace (what the counts walk over)
+NAME_TAGS = tuple(f"{{*}}{name}" for name in (*NAME_KINDS, "rs", "name"))
 DEFINITION_ANCESTORS = frozenset({"person", "personGrp", "place", "org", "standOff", "listPrefixDef"})
 CORRESPONDENT_TAGS = frozenset({"persName", "orgName", "name", "rs"})
 PREFERRED = {"sic": "corr", "orig": "reg", "abbr": "expan"}
@@ -176,7 +178,7 @@ def link_counts(tree: etree._ElementTree, path: str, registry: Registry, refs: R
     statuses, without the rest of the report (what `build` shows in its summary)."""
     ctx = refs if refs is not None else References(tree, path, registry)
     counts: dict[str, int] = {}
-    for el in tree.iter(etree.Element):
+    for el in tree.iter(NAME_TAGS):  # only the elements `_kind` can accept, in any namespace
         kind = _kind(el)
         if kind is None or _in_definition(el):
             continue
