@@ -314,11 +314,12 @@ class Walker:
             self._unknown_element(el, el.prefix + ":" + name if el.prefix else name)
             return
         name = tag[_TEI_LEN:]
-        if name in DATA_LISTS and is_data_list(el):
-            return  # the letter's own registry: shown in the registers, not as its text
-        if name in WALKER_ELEMENTS:
-            getattr(self, f"_v_{name}")(el)
-            return
+        if name in _ROUTED:  # the walker's own elements, and the lists that may be the letter's data
+            if name in WALKER_ELEMENTS:
+                _WALKER_VISITS[name](self, el)
+                return
+            if is_data_list(el):
+                return  # the letter's own registry: shown in the registers, not as its text
         handler = self.table.get(name)
         if handler is None:
             self._unknown_element(el, name)
@@ -327,20 +328,24 @@ class Walker:
 
     def emit(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
         """Render `el` with `handler`: open, children (or generated text), close."""
-        self.writer.open(el, handler, anchor)
-        if handler.kind == "generated" and handler.generate is not None:
-            self.writer.text(handler.generate(el, self.ctx.t))
+        writer = self.writer  # the same after the children: a fork for a note or a reading is put back
+        writer.open(el, handler, anchor)
+        if handler.generate is not None and handler.kind == "generated":
+            writer.text(handler.generate(el, self.ctx.t))
         self.children(el)  # even an element meant to be empty: never drop text
-        self.writer.close(el, handler)
+        writer.close(el, handler)
 
     def children(self, el: etree._Element) -> None:
         text = self.writer.text
-        if el.text:
-            text(el.text)
+        visit = self.visit
+        content = el.text  # lxml makes a new string at each access of .text and .tail: each is read once
+        if content:
+            text(content)
         for child in el:
-            self.visit(child)
-            if child.tail:
-                text(child.tail)
+            visit(child)
+            tail = child.tail
+            if tail:
+                text(tail)
 
     def _unknown_element(self, el: etree._Element, name: str) -> None:
         self._unknown.setdefault(name, []).append(line_of(el))
@@ -463,6 +468,12 @@ class Walker:
 
     def _v_rdgGrp(self, el: etree._Element) -> None:
         self.children(el)
+
+
+# what the walker does with each of its own elements (`Walker._v_<name>`), looked up once
+_WALKER_VISITS: dict[str, Callable[[Walker, etree._Element], None]] = {name: getattr(Walker, f"_v_{name}") for name in WALKER_ELEMENTS}
+# the names `Walker.visit` does not take from the table alone: the walker's own, and lists that may be data
+_ROUTED = WALKER_ELEMENTS | DATA_LISTS
 
 
 def _text_as_read(el: etree._Element) -> str:
