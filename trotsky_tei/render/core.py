@@ -25,7 +25,7 @@ from ..model import CallNumber, Entity
 from ..reader import DATA_LISTS, is_data_list
 from ..refs import References
 from ..registry import Registry
-from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, first_children, line_of, local_name
 
 Mode = Literal["reading", "diplomatic"]
 MODES: tuple[Mode, ...] = ("reading", "diplomatic")
@@ -511,11 +511,11 @@ def text_elements(tree: etree._ElementTree | etree._Element) -> list[etree._Elem
     The back's text (closers, postscripts, addresses, commentary) is rendered after the letter; its data lists
     (`DATA_LISTS`) are not running text (the walker leaves them to the registers)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-    text = root.find("tei:text", NS)
+    text = first_children(root).get("text")
     if text is None:
         return []
     out = [c for c in text if local_name(c) in TEXT_PARTS and local_name(c) != "back"]
-    group = text.find("tei:group", NS)
+    group = first_children(text).get("group")
     if group is not None:
         for t in group.iterfind(".//tei:text", NS):
             out.extend(c for c in t if local_name(c) in TEXT_PARTS)
