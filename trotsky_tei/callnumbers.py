@@ -58,8 +58,14 @@ class RepositoryForm:
 
 
 def repository_forms(registry: Registry) -> tuple[RepositoryForm, ...]:
-    """The forms of every repository in the registry, in id order."""
-    return tuple(sorted((RepositoryForm.from_entity(e) for e in registry.by_kind("repository")), key=lambda f: f.id))
+    """The forms of every repository in the registry, in id order (the lookup of the registry's repositories is
+    noted for the letter as any is; the forms are made once for the same entries)."""
+    return _forms_of(tuple(registry.by_kind("repository")))
+
+
+@lru_cache(maxsize=64)
+def _forms_of(repositories: tuple[Entity, ...]) -> tuple[RepositoryForm, ...]:
+    return tuple(sorted((RepositoryForm.from_entity(e) for e in repositories), key=lambda f: f.id))
 
 
 def normalise_text(text: str) -> str:
