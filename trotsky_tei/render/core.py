@@ -392,22 +392,22 @@ class Walker:
         self.writer.note_ref(note)
 
     def _v_choice(self, el: etree._Element) -> None:
-        kids = [c for c in el if isinstance(c.tag, str)]
-        names = [local_name(c) for c in kids]
+        kids = [(c, local_name(c)) for c in el if isinstance(c.tag, str)]
         show_side = READING_SIDE if self.mode == "reading" else DIPLOMATIC_SIDE
         other_side = DIPLOMATIC_SIDE if self.mode == "reading" else READING_SIDE
-        shown = next((c for c in kids if local_name(c) in show_side), None)
-        if shown is None or any(n not in show_side and n not in other_side for n in names):
+        shown = next((i for i, (_c, n) in enumerate(kids) if n in show_side), None)
+        if shown is None or any(n not in show_side and n not in other_side for _c, n in kids):
             # an unusual choice (e.g. two corr, or a seg): show the first child, list the others
-            shown = kids[0] if kids else None
+            shown = 0 if kids else None
         if shown is None:
             self.children(el)
             return
-        others = [c for c in kids if c is not shown]
-        kind = show_side.get(local_name(shown)) or other_side.get(local_name(others[0]) if others else "", "variant")
-        readings = [self._reading(c, local_name(c)) for c in others]
-        entry = self._new_entry(kind, self._plain(shown), readings, el) if readings else None
-        self.emit(shown, self._shown(local_name(shown)), entry.id if entry else None)
+        shown_el, shown_name = kids[shown]
+        others = kids[:shown] + kids[shown + 1 :]
+        kind = show_side.get(shown_name) or other_side.get(others[0][1] if others else "", "variant")
+        readings = [self._reading(c, n) for c, n in others]
+        entry = self._new_entry(kind, self._plain(shown_el), readings, el) if readings else None
+        self.emit(shown_el, self._shown(shown_name), entry.id if entry else None)
 
     def _v_subst(self, el: etree._Element) -> None:
         if self.mode == "diplomatic":
