@@ -18,7 +18,7 @@ from .i18n import ENGLISH, N_, Messages
 from .model import CallNumber, Collection, Entity
 from .reader import text_of
 from .registry import Registry
-from .xmlfile import NS, all_text, local_name
+from .xmlfile import NS, all_text, first_children, local_name
 
 # item numbers when a repository declares no pattern: digits, optional letter, optional asterisk, optional range
 GENERIC_ITEM = r"[0-9]+[a-z]?\*?(?:-[0-9]+[a-z]?\*?)?"
@@ -58,8 +58,14 @@ class RepositoryForm:
 
 
 def repository_forms(registry: Registry) -> tuple[RepositoryForm, ...]:
-    """The forms of every repository in the registry, in id order."""
-    return tuple(sorted((RepositoryForm.from_entity(e) for e in registry.by_kind("repository")), key=lambda f: f.id))
+    """The forms of every repository in the registry, in id order (the lookup of the registry's repositories is
+    noted for the letter as any is; the forms are made once for the same entries)."""
+    return _forms_of(tuple(registry.by_kind("repository")))
+
+
+@lru_cache(maxsize=64)
+def _forms_of(repositories: tuple[Entity, ...]) -> tuple[RepositoryForm, ...]:
+    return tuple(sorted((RepositoryForm.from_entity(e) for e in repositories), key=lambda f: f.id))
 
 
 def normalise_text(text: str) -> str:
@@ -142,25 +148,31 @@ def _collection(form: RepositoryForm, written: str | None) -> tuple[str | None, 
     return normalise_text(written), None
 
 
-def make_call_number(form: RepositoryForm, item: str, collection: str | None = None) -> CallNumber:
-    """A structured call number for `item` (as written) at `form`'s repository."""
+def make_call_number(
+    form: RepositoryForm, item: str, collection: str | None = None, *, url: str | None = None, cert: str | None = None,
+    certainty: tuple[tuple[str, str], ...] = (),
+) -> CallNumber:
+    """A structured call number for `item` (as written) at `form`'s repository, linked to its finding aid (else to
+    `url`), with the encoder's `cert` and `certainty`."""
     idno = normalise_text(item).replace(" ", "")
     first, last, star = split_item(idno)
     canonical, location = _collection(form, collection)
-    cn = CallNumber(
+    return CallNumber(
         repository=form.label,
         idno=idno,
         collection=canonical,
         institution=form.institution,
         settlement=form.settlement,
         country=form.country,
+        url=_finding_aid(form, canonical, first or idno) or url,
+        cert=cert,
         repository_id=form.id,
         item=first,
         item_end=last,
         asterisk=star,
         location=location,
+        certainty=certainty,
     )
-    return replace(cn, url=finding_aid_url(cn, (form,)))
 
 
 def find_references(text: str, forms: tuple[RepositoryForm, ...]) -> list[Found]:
@@ -238,23 +250,23 @@ def form_for(registry: Registry, forms: tuple[RepositoryForm, ...], name: str, r
 
 def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[RepositoryForm, ...]) -> CallNumber | None:
     """The structured call number of an `msIdentifier`; enriched from the registry where its repository is known."""
-    repo_el = ms.find("tei:repository", NS)
-    idno_el = ms.find("tei:idno", NS)
+    parts = first_children(ms)
+    repo_el, coll_el, idno_el = parts.get("repository"), parts.get("collection"), parts.get("idno")
     if idno_el is None:
         return None
     idno = text_of(idno_el)
-    coll = text_of(ms.find("tei:collection", NS)) or None
+    coll = text_of(coll_el) or None
     explicit_url = idno_el.get("source") or ms.get("source")  # a link the encoder gave wins over none
-    certainty = _certainty(repo_el, ms.find("tei:collection", NS), idno_el)
+    certainty = _certainty(repo_el, coll_el, idno_el)
     form = form_for(registry, forms, text_of(repo_el), repo_el.get("ref") if repo_el is not None else None)
     if form is None:
         return CallNumber(
             repository=text_of(repo_el),
             idno=idno,
             collection=coll,
-            institution=text_of(ms.find("tei:institution", NS)) or None,
-            settlement=text_of(ms.find("tei:settlement", NS)) or None,
-            country=text_of(ms.find("tei:country", NS)) or None,
+            institution=text_of(parts.get("institution")) or None,
+            settlement=text_of(parts.get("settlement")) or None,
+            country=text_of(parts.get("country")) or None,
             cert=idno_el.get("cert"),
             url=explicit_url,
             certainty=certainty,
@@ -263,8 +275,7 @@ def from_ms_identifier(ms: etree._Element, registry: Registry, forms: tuple[Repo
         whole = parse_reference(idno, (form,))
         if whole is not None:
             return replace(whole, cert=idno_el.get("cert"), url=whole.url or explicit_url, certainty=certainty)
-    cn = make_call_number(form, idno, coll)
-    return replace(cn, cert=idno_el.get("cert"), url=cn.url or explicit_url, certainty=certainty)
+    return make_call_number(form, idno, coll, url=explicit_url, cert=idno_el.get("cert"), certainty=certainty)
 
 
 CERTAIN_PARTS = {"repository": N_("repository"), "collection": N_("collection"), "idno": N_("item number")}
@@ -290,12 +301,15 @@ def with_certainty(call_numbers: tuple[CallNumber, ...], tree: etree._ElementTre
     def key(text: str | None) -> str:
         return _squash(text or "").casefold()
 
+    if not call_numbers:
+        return ()
     marked = []
     for ms in tree.getroot().iter(f"{{{NS['tei']}}}msIdentifier"):
-        idno_el = ms.find("tei:idno", NS)
-        certainty = _certainty(ms.find("tei:repository", NS), ms.find("tei:collection", NS), idno_el)
+        parts = first_children(ms)
+        idno_el, coll_el = parts.get("idno"), parts.get("collection")
+        certainty = _certainty(parts.get("repository"), coll_el, idno_el)
         if certainty:
-            marked.append((key(text_of(idno_el)), key(text_of(ms.find("tei:collection", NS))), certainty))
+            marked.append((key(text_of(idno_el)), key(text_of(coll_el)), certainty))
     out = []
     for cn in call_numbers:
         if not cn.certainty:
@@ -366,19 +380,22 @@ def finding_aid_url(cn: CallNumber, forms: tuple[RepositoryForm, ...]) -> str | 
     form = next((f for f in forms if f.id == cn.repository_id), None)
     if form is None:
         return None
+    return _finding_aid(form, cn.collection, cn.item or cn.idno)
+
+
+def _finding_aid(form: RepositoryForm, collection: str | None, item: str) -> str | None:
+    """`finding_aid_url` of a call number at `form`'s repository, in `collection` (canonical), of `item`."""
     template = None
-    coll = next((c for c in form.collections if c.call_number == cn.collection), None)
+    coll = next((c for c in form.collections if c.call_number == collection), None)
     if coll is not None and coll.finding_aid:
         template = coll.finding_aid
     elif form.finding_aid:
         template = form.finding_aid
-    elif cn.collection is None and len(form.collections) == 1 and form.collections[0].finding_aid:
+    elif collection is None and len(form.collections) == 1 and form.collections[0].finding_aid:
         template = form.collections[0].finding_aid
     if not template or not template.startswith(("https://", "http://")):
         return None
-    return template.replace("{item}", quote(cn.item or cn.idno, safe="")).replace(
-        "{collection}", quote(cn.collection or "", safe="")
-    )
+    return template.replace("{item}", quote(item, safe="")).replace("{collection}", quote(collection or "", safe=""))
 
 
 def written_collection(cn: CallNumber) -> str | None:

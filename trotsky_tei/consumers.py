@@ -146,7 +146,8 @@ def _text(doc: LetterDoc) -> Part:
     if doc.kind != "letter" or doc.letter is None:
         return Part()
     opts = doc.run.options
-    ctx = RenderContext(registry=doc.registry, path=doc.path, refs=doc.refs, t=messages(doc.run.lang))
+    # no `refs`: the text links to nothing (a text-only run makes none; RenderContext.entity would, if ever asked)
+    ctx = RenderContext(registry=doc.registry, path=doc.path, t=messages(doc.run.lang))
     letter = _with_call_numbers(doc)  # call numbers completed from the registry, as every page shows them
     text, warnings = render_letter_text(doc.tree, letter, ctx, opts.text_width, opts.text_mode)  # type: ignore[arg-type]
     return Part(content=text, diagnostics=tuple(warnings))

@@ -10,7 +10,7 @@ from lxml import etree
 
 from .errors import Diagnostic, Severity
 from .model import CallNumber, Edition, Letter, LetterDate, Mention
-from .xmlfile import NS, XML_ID, XML_LANG, Parsed, line_of, local_name, parse_file, tei
+from .xmlfile import NS, XML_ID, XML_LANG, Parsed, first_children, line_of, local_name, parse_file, tei
 
 REGISTRY_DIR = "registry"
 EDITION_FILE = "edition.xml"
@@ -174,20 +174,22 @@ def call_numbers_of(root: etree._Element) -> tuple[CallNumber, ...]:
     """Structured call numbers from every `msIdentifier` in the header."""
     out: list[CallNumber] = []
     for ms in root.iterfind(".//tei:teiHeader//tei:msIdentifier", NS):
-        repo = ms.find("tei:repository", NS)
-        for idno in ms.iterfind("tei:idno", NS) if ms.find("tei:idno", NS) is not None else [None]:
-            coll = ms.find("tei:collection", NS)
-            inst = ms.find("tei:institution", NS)
-            sett = ms.find("tei:settlement", NS)
-            country = ms.find("tei:country", NS)
+        parts = first_children(ms)
+        repository = text_of(parts.get("repository"))
+        collection = text_of(parts.get("collection")) or None
+        institution = text_of(parts.get("institution")) or None
+        settlement = text_of(parts.get("settlement")) or None
+        country = text_of(parts.get("country")) or None
+        idnos: list[etree._Element | None] = list(ms.iterchildren(tei("idno"))) or [None]
+        for idno in idnos:
             out.append(
                 CallNumber(
-                    repository=text_of(repo),
+                    repository=repository,
                     idno=text_of(idno),
-                    collection=text_of(coll) or None,
-                    institution=text_of(inst) or None,
-                    settlement=text_of(sett) or None,
-                    country=text_of(country) or None,
+                    collection=collection,
+                    institution=institution,
+                    settlement=settlement,
+                    country=country,
                     url=(idno.get("source") if idno is not None else None) or ms.get("source"),
                     cert=(idno.get("cert") if idno is not None else None),
                 )
@@ -224,7 +226,8 @@ def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True
 
     `mentions` False leaves out the names in the text (`Letter.mentions`), for work that does not need them."""
     root = tree.getroot()
-    header = root.find("tei:teiHeader", NS)
+    top = first_children(root)
+    header = top.get("teiHeader")
     title_el = letter_title_element(root)
     cd = root.find(".//tei:profileDesc/tei:correspDesc", NS)
     senders: tuple[Mention, ...] = ()
@@ -238,7 +241,8 @@ def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True
                 for e in action
                 if local_name(e) in ("persName", "orgName", "name")
             )
-            place_el = action.find("tei:placeName", NS)
+            parts = first_children(action)
+            place_el = parts.get("placeName")
             place = (
                 Mention("place", text_of(place_el), place_el.get("ref"), line_of(place_el))
                 if place_el is not None
@@ -247,14 +251,14 @@ def extract_letter(tree: etree._ElementTree, path: str, *, mentions: bool = True
             if action.get("type") == "sent":
                 senders = people
                 place_sent = place
-                date = _date(action.find("tei:date", NS))
+                date = _date(parts.get("date"))
             elif action.get("type") == "received":
                 recipients = people
                 place_received = place
     langs: list[tuple[str, str]] = []
     for lang in root.iterfind(".//tei:profileDesc/tei:langUsage/tei:language", NS):
         langs.append((lang.get("ident", ""), text_of(lang)))
-    text_el = root.find("tei:text", NS)
+    text_el = top.get("text")
     main_lang = (text_el.get(XML_LANG) if text_el is not None else None) or root.get(XML_LANG)
     sources = tuple(text_of(b) for b in root.iterfind(".//tei:sourceDesc//tei:bibl", NS))
     letter_id = root.get(XML_ID) or Path(path).stem

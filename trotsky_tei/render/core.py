@@ -25,7 +25,7 @@ from ..model import CallNumber, Entity
 from ..reader import DATA_LISTS, is_data_list
 from ..refs import References
 from ..registry import Registry
-from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, line_of, local_name
+from ..xmlfile import NS, TEI_NS, XML_ID, XML_LANG, all_text, first_children, line_of, local_name
 
 Mode = Literal["reading", "diplomatic"]
 MODES: tuple[Mode, ...] = ("reading", "diplomatic")
@@ -314,11 +314,12 @@ class Walker:
             self._unknown_element(el, el.prefix + ":" + name if el.prefix else name)
             return
         name = tag[_TEI_LEN:]
-        if name in DATA_LISTS and is_data_list(el):
-            return  # the letter's own registry: shown in the registers, not as its text
-        if name in WALKER_ELEMENTS:
-            getattr(self, f"_v_{name}")(el)
-            return
+        if name in _ROUTED:  # the walker's own elements, and the lists that may be the letter's data
+            if name in WALKER_ELEMENTS:
+                _WALKER_VISITS[name](self, el)
+                return
+            if is_data_list(el):
+                return  # the letter's own registry: shown in the registers, not as its text
         handler = self.table.get(name)
         if handler is None:
             self._unknown_element(el, name)
@@ -327,20 +328,24 @@ class Walker:
 
     def emit(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
         """Render `el` with `handler`: open, children (or generated text), close."""
-        self.writer.open(el, handler, anchor)
-        if handler.kind == "generated" and handler.generate is not None:
-            self.writer.text(handler.generate(el, self.ctx.t))
+        writer = self.writer  # the same after the children: a fork for a note or a reading is put back
+        writer.open(el, handler, anchor)
+        if handler.generate is not None and handler.kind == "generated":
+            writer.text(handler.generate(el, self.ctx.t))
         self.children(el)  # even an element meant to be empty: never drop text
-        self.writer.close(el, handler)
+        writer.close(el, handler)
 
     def children(self, el: etree._Element) -> None:
         text = self.writer.text
-        if el.text:
-            text(el.text)
+        visit = self.visit
+        content = el.text  # lxml makes a new string at each access of .text and .tail: each is read once
+        if content:
+            text(content)
         for child in el:
-            self.visit(child)
-            if child.tail:
-                text(child.tail)
+            visit(child)
+            tail = child.tail
+            if tail:
+                text(tail)
 
     def _unknown_element(self, el: etree._Element, name: str) -> None:
         self._unknown.setdefault(name, []).append(line_of(el))
@@ -387,22 +392,22 @@ class Walker:
         self.writer.note_ref(note)
 
     def _v_choice(self, el: etree._Element) -> None:
-        kids = [c for c in el if isinstance(c.tag, str)]
-        names = [local_name(c) for c in kids]
+        kids = [(c, local_name(c)) for c in el if isinstance(c.tag, str)]
         show_side = READING_SIDE if self.mode == "reading" else DIPLOMATIC_SIDE
         other_side = DIPLOMATIC_SIDE if self.mode == "reading" else READING_SIDE
-        shown = next((c for c in kids if local_name(c) in show_side), None)
-        if shown is None or any(n not in show_side and n not in other_side for n in names):
+        shown = next((i for i, (_c, n) in enumerate(kids) if n in show_side), None)
+        if shown is None or any(n not in show_side and n not in other_side for _c, n in kids):
             # an unusual choice (e.g. two corr, or a seg): show the first child, list the others
-            shown = kids[0] if kids else None
+            shown = 0 if kids else None
         if shown is None:
             self.children(el)
             return
-        others = [c for c in kids if c is not shown]
-        kind = show_side.get(local_name(shown)) or other_side.get(local_name(others[0]) if others else "", "variant")
-        readings = [self._reading(c, local_name(c)) for c in others]
-        entry = self._new_entry(kind, self._plain(shown), readings, el) if readings else None
-        self.emit(shown, self._shown(local_name(shown)), entry.id if entry else None)
+        shown_el, shown_name = kids[shown]
+        others = kids[:shown] + kids[shown + 1 :]
+        kind = show_side.get(shown_name) or other_side.get(others[0][1] if others else "", "variant")
+        readings = [self._reading(c, n) for c, n in others]
+        entry = self._new_entry(kind, self._plain(shown_el), readings, el) if readings else None
+        self.emit(shown_el, self._shown(shown_name), entry.id if entry else None)
 
     def _v_subst(self, el: etree._Element) -> None:
         if self.mode == "diplomatic":
@@ -465,6 +470,12 @@ class Walker:
         self.children(el)
 
 
+# what the walker does with each of its own elements (`Walker._v_<name>`), looked up once
+_WALKER_VISITS: dict[str, Callable[[Walker, etree._Element], None]] = {name: getattr(Walker, f"_v_{name}") for name in WALKER_ELEMENTS}
+# the names `Walker.visit` does not take from the table alone: the walker's own, and lists that may be data
+_ROUTED = WALKER_ELEMENTS | DATA_LISTS
+
+
 def _text_as_read(el: etree._Element) -> str:
     """An element's plain text as the reading text shows it (a lemma, a reading, a correction): notes are left out,
     and an `app` inside it gives only its own lemma, not its readings."""
@@ -500,11 +511,11 @@ def text_elements(tree: etree._ElementTree | etree._Element) -> list[etree._Elem
     The back's text (closers, postscripts, addresses, commentary) is rendered after the letter; its data lists
     (`DATA_LISTS`) are not running text (the walker leaves them to the registers)."""
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
-    text = root.find("tei:text", NS)
+    text = first_children(root).get("text")
     if text is None:
         return []
     out = [c for c in text if local_name(c) in TEXT_PARTS and local_name(c) != "back"]
-    group = text.find("tei:group", NS)
+    group = first_children(text).get("group")
     if group is not None:
         for t in group.iterfind(".//tei:text", NS):
             out.extend(c for c in t if local_name(c) in TEXT_PARTS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from lxml import etree
 from ..callnumbers import certainty_note, with_certainty
 from ..errors import Diagnostic, OutputError
 from ..i18n import ENGLISH, Messages
-from ..model import Letter
+from ..model import CallNumber, Letter
 from ..xmlfile import atomic_write
 from .core import (
     ApparatusEntry,
@@ -137,7 +136,7 @@ class TextWriter:
             self.styles.pop()
 
     def text(self, s: str) -> None:
-        s = " ".join(s.split("\n")).replace("\t", " ").replace("\r", " ")
+        s = s.replace("\n", " ").replace("\t", " ").replace("\r", " ")  # a source line break is no HARD_BREAK
         if self._glue:
             s = s.lstrip()
             if s:
@@ -164,12 +163,19 @@ def wrap(text: str, width: int, initial: str = "", subsequent: str = "") -> list
     already folded (single spaces, none at either end), which is what the writer gives it; textwrap otherwise."""
     if not text:
         return []
-    words = text.split()
-    if " ".join(words) != text:  # not folded: textwrap's own rules for white space
+    if " ".join(text.split()) != text:  # not folded: textwrap's own rules for white space
         return textwrap.wrap(text, width=width, initial_indent=initial, subsequent_indent=subsequent,
                              break_long_words=False, break_on_hyphens=False)
+    return _fill(text, width, initial, subsequent)
+
+
+def _fill(text: str, width: int, initial: str, subsequent: str) -> list[str]:
+    """`wrap` of a folded, non-empty text (`fold`'s result)."""
+    room = width - len(initial)
+    if len(text) <= room:
+        return [initial + text]
     lines: list[str] = []
-    indent, room = initial, width - len(initial)
+    indent = initial
     start, end = 0, len(text)
     while end - start > room:
         cut = text.rfind(" ", start, start + room + 1)  # the last space that leaves the line no longer than `room`
@@ -185,6 +191,10 @@ def wrap(text: str, width: int, initial: str = "", subsequent: str = "") -> list
 
 
 def _lines(raw: str) -> list[str]:
+    """A block's folded lines (its HARD_BREAKs), the empty ones left out."""
+    if HARD_BREAK not in raw:
+        line = " ".join(raw.split())
+        return [line] if line else []
     return [line for line in (fold(part) for part in raw.split(HARD_BREAK)) if line]
 
 
@@ -192,6 +202,7 @@ def format_blocks(blocks: Sequence[Block], width: int, first: str = "", indent: 
     """Wrap blocks at `width`: paragraphs separated by blank lines, line-based blocks keep their lines."""
     out: list[str] = []
     prev_style = ""
+    width = max(width, 20)
     for style, raw in blocks:
         lines = _lines(raw)
         if not lines:
@@ -201,16 +212,13 @@ def format_blocks(blocks: Sequence[Block], width: int, first: str = "", indent: 
             lead, rest = lead + "- ", indent + "  "
         else:
             rest = indent
-        wrapped: list[str] = []
-        for j, line in enumerate(lines):
-            wrapped.extend(
-                wrap(line, max(width, 20), lead if j == 0 else rest, rest)
-            )
-        text = "\n".join(wrapped)
+        wrapped = _fill(lines[0], width, lead, rest)
+        for line in lines[1:]:
+            wrapped.extend(_fill(line, width, rest, rest))
         if out:
             sep = "\n" if style == prev_style == "line" or (style == prev_style == "item") else "\n\n"
             out.append(sep)
-        out.append(text)
+        out.append("\n".join(wrapped))
         prev_style = style
     return "".join(out)
 
@@ -243,7 +251,7 @@ def apparatus_line(entry: ApparatusEntry) -> str:
     return f"{lemma}] " + "; ".join(parts)
 
 
-def _header(letter: Letter, sources: list[str], width: int, t: Messages = ENGLISH) -> str:
+def _header(letter: Letter, call_numbers: Sequence[CallNumber], sources: list[str], width: int, t: Messages = ENGLISH) -> str:
     rows: list[tuple[str, str]] = []
     if letter.date:
         rows.append((t("Date"), t.date(letter.date)))
@@ -257,17 +265,19 @@ def _header(letter: Letter, sources: list[str], width: int, t: Messages = ENGLIS
         rows.append((t("Languages"), ", ".join(label or ident for ident, label in letter.languages)))
     for src in sources:
         rows.append((t("Source"), src))
-    for cn in letter.call_numbers:
+    for cn in call_numbers:
         note = certainty_note(cn, t)  # an inferred part is said so, never shown as plain fact
         rows.append((t("Call number"), f"{cn.display} ({note})" if note else cn.display))
+    width = max(width, 20)
     title = fold(letter.title)
-    lines = wrap(title, max(width, 20)) or [letter.id]
-    out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), max(width, 20))]
+    lines = _fill(title, width, "", "") if title else [letter.id]
+    out = ["\n".join(lines), "=" * min(max(len(x) for x in lines), width)]
     key_w = max((len(k) for k, _ in rows), default=0) + 2
+    value_width, hang = max(width, key_w + 20), " " * key_w
     for key, value in rows:
-        out.extend(
-            wrap(fold(value), max(width, key_w + 20), f"{key}:".ljust(key_w), " " * key_w)
-        )
+        value = fold(value)
+        if value:
+            out.extend(_fill(value, value_width, f"{key}:".ljust(key_w), hang))
     return "\n".join(out)
 
 
@@ -281,8 +291,8 @@ def render_letter_text(
     """The letter as plain text: header, text, notes, apparatus; and the render warnings (TT701)."""
     walker = Walker(text_table(mode), TextWriter(mode, ctx.t), ctx, mode, format_name="text", sigla=witness_sigla(tree))
     result = walker.walk(text_elements(tree))
-    letter = replace(letter, call_numbers=with_certainty(letter.call_numbers, tree))
-    parts = [_header(letter, source_texts(tree), width, ctx.t)]
+    call_numbers = with_certainty(letter.call_numbers, tree)
+    parts = [_header(letter, call_numbers, source_texts(tree), width, ctx.t)]
     body = result.body if isinstance(result.body, list) else []
     parts.append(format_blocks(body, width) if body else "")
     if result.notes:
