@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 SCHEMA_CODE = "TT100"
 DUPLICATE_LETTER_ID = "TT204"
+# consumers that need no `Letter` record of a letter: a run of only these does not make one
+RECORDLESS_CONSUMERS = frozenset({"validate"})
 # a letter's check costs about 2-3 ms of CPU (docs/performance.md); a schema whose compiling in this process took
 # longer than the letters left to check would take here is not compiled again by each worker: they are checked here
 LETTER_SECONDS = 0.005
@@ -203,7 +205,7 @@ class LetterDoc:
     path: str
     parsed: Parsed
     kind: str | None
-    letter: Any  # model.Letter | None
+    letter: Any  # model.Letter | None (None also where no consumer of the run reads it: RECORDLESS_CONSUMERS)
     registry: Registry
     run: Run
     data: bytes = b""
@@ -324,7 +326,9 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
         kind = document_kind(parsed.tree)
         try:
             names = bool(MENTION_CONSUMERS & set(run.options.consumers))
-            letter = extract_letter(parsed.tree, path, mentions=names) if kind == "letter" else None
+            # the letter's record, for the consumers that read it (validate's rules read the tree)
+            wanted = kind == "letter" and not set(run.options.consumers) <= RECORDLESS_CONSUMERS
+            letter = extract_letter(parsed.tree, path, mentions=names) if wanted else None
         except Exception as exc:  # noqa: BLE001
             meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, internal(path, "reading the letter's record", exc)))
             return LetterOutcome(path, digest, "", (), meta)

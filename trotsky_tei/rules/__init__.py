@@ -31,7 +31,7 @@ class RuleContext:
     tree: etree._ElementTree
     kind: str  # "letter" | "registry" | "edition"
     registry: Registry
-    letter: Letter | None = None
+    letter: Letter | None = None  # its record where the run made one; a run of `validate` alone does not (rules read the tree)
     today: str = ""  # ISO date used by "not in the future" checks (injected for tests)
     extra: dict[str, object] = field(default_factory=dict)
     references: References | None = None  # the file's pointers, resolved once (made here when not given)

@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 
+_POINTERS = frozenset(POINTER_ATTRS)
+
+
 def local_ids(ctx: RuleContext) -> frozenset[str]:
     """The `xml:id`s of the file being checked."""
     return ctx.refs.ids
@@ -46,14 +49,15 @@ def resolve(ctx: RuleContext, token: str, el: etree._Element | None = None) -> R
 
 
 def pointer_tokens(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
-    """Every (element, attribute, token) of the pointer attributes in the file, in document order."""
+    """Every (element, attribute, token) of the pointer attributes in the file, in document order (an element's
+    attributes in the order it gives them)."""
     found = ctx.extra.get("pointer_tokens")
     if found is None:
         found = ctx.extra["pointer_tokens"] = [
             (el, attr, token)
             for el, attrs in ctx.refs.attribute_scan()
-            for attr in POINTER_ATTRS
-            if (value := attrs.get(attr))
+            for attr, value in attrs.items()
+            if value and attr in _POINTERS
             for token in value.split()
         ]
     return found  # type: ignore[return-value]
