@@ -76,8 +76,59 @@ def _ordered(pool: FuturesExecutor, submit: Callable[[T], Future[R]], items: Seq
         yield result
 
 
+class _Made:
+    """A result this process made itself, queued among the pool's futures."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> Any:
+        return self.value
+
+
+def _ordered_with_here(
+    submit: Callable[[T], Future[R]], here: Callable[[T], R], items: Sequence[T], window: int,
+) -> Iterator[R]:
+    """`_ordered`, with this process as one more worker: whenever the pool has no result ready (its workers are
+    starting, or busy), this process does the next item itself. At most `window` items run in the pool, and at most
+    4 × `window` results wait for the one before them."""
+    pending: deque[Future[R] | _Made] = deque()
+    source = iter(items)
+    left = True  # items not yet given out
+
+    def next_item() -> tuple[bool, Any]:
+        nonlocal left
+        for item in source:
+            return True, item
+        left = False
+        return False, None
+
+    def fill() -> None:
+        while left and sum(1 for f in pending if not f.done()) < window:
+            got, item = next_item()
+            if got:
+                pending.append(submit(item))
+
+    fill()
+    while pending or left:
+        if pending and (pending[0].done() or not left or len(pending) >= 4 * window):
+            yield pending.popleft().result()  # type: ignore[misc]
+            fill()
+            continue
+        got, item = next_item()
+        if got:
+            pending.append(_Made(here(item)))
+            fill()
+
+
 class LocalExecutor:
-    """`jobs` local processes (1: this process, no workers), started by forkserver or spawn."""
+    """`jobs` local processes: this one and `jobs` - 1 workers (1: this process alone), started by forkserver or
+    spawn. This process works on items too, whenever no worker has a result ready: it is ready at once (the context
+    is its own), while a worker takes a while to start (its imports, the schema compiled again), and there is one
+    worker fewer to start."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = default_jobs(jobs)
@@ -89,8 +140,9 @@ class LocalExecutor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=n, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
-            yield from _ordered(pool, lambda item: pool.submit(_call, fn, item), items, 4 * n)
+        workers = n - 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
+            yield from _ordered_with_here(lambda item: pool.submit(_call, fn, item), lambda item: fn(context, item), items, 4 * workers)
 
 
 class DaskExecutor:
