@@ -63,11 +63,18 @@ def pointer_tokens(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
     return found  # type: ignore[return-value]
 
 
+def _resolved(ctx: RuleContext) -> list[tuple[etree._Element, str, Resolution]]:
+    """`pointer_tokens`, each resolved (once per file: TT202 and TT203 both read them)."""
+    found = ctx.extra.get("resolved")
+    if found is None:
+        found = ctx.extra["resolved"] = [(el, attr, resolve(ctx, token, el)) for el, attr, token in pointer_tokens(ctx)]
+    return found  # type: ignore[return-value]
+
+
 @rule("TT202", "unresolved-pointer", kinds=("letter", "registry", "edition"))
 def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A local pointer (@ref @target @corresp @wit @source @who) that names nothing in the file or the registry."""
-    for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token, el)
+    for el, attr, res in _resolved(ctx):
         if res.status == UNRESOLVED:
             yield ctx.diag(el, "TT202", "unresolved-pointer", f"@{attr} {res.message}")
 
@@ -75,8 +82,7 @@ def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
 @rule("TT203", "undeclared-prefix", kinds=("letter", "registry", "edition"))
 def undeclared_prefix(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A pointer `prefix:value` whose prefix neither the file nor the registry declares in a listPrefixDef."""
-    for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token, el)
+    for el, attr, res in _resolved(ctx):
         if res.status == UNDECLARED:
             yield ctx.diag(el, "TT203", "undeclared-prefix", f"@{attr} {res.message}")
 
