@@ -92,14 +92,15 @@ class _Made:
 def _ordered_with_here(
     submit: Callable[[T], Future[R]], here: Callable[[T], R], items: Sequence[T], window: int,
 ) -> Iterator[R]:
-    """`_ordered`, with this process as one more worker: whenever the pool has no result ready (its workers are
-    starting, or busy), this process does the next item itself. At most `window` items run in the pool, and at most
-    4 × `window` results wait for the one before them."""
-    pending: deque[Future[R] | _Made] = deque()
+    """`_ordered`, with this process as one more worker: whenever the next result is not ready (the workers are
+    starting, or busy), this process does an item itself: the earliest one no worker has started (taken back from
+    the pool), else the next one not given out. At most `window` items wait in the pool, and at most 4 × `window`
+    results wait for the one before them."""
+    pending: deque[tuple[T, Future[R] | _Made]] = deque()
     source = iter(items)
     left = True  # items not yet given out
 
-    def next_item() -> tuple[bool, Any]:
+    def take() -> tuple[bool, Any]:
         nonlocal left
         for item in source:
             return True, item
@@ -107,21 +108,30 @@ def _ordered_with_here(
         return False, None
 
     def fill() -> None:
-        while left and sum(1 for f in pending if not f.done()) < window:
-            got, item = next_item()
+        while left and sum(1 for _, f in pending if not f.done()) < window:
+            got, item = take()
             if got:
-                pending.append(submit(item))
+                pending.append((item, submit(item)))
 
     fill()
     while pending or left:
-        if pending and (pending[0].done() or not left or len(pending) >= 4 * window):
-            yield pending.popleft().result()  # type: ignore[misc]
+        if pending and pending[0][1].done():
+            yield pending.popleft()[1].result()  # type: ignore[misc]
             fill()
             continue
-        got, item = next_item()
-        if got:
-            pending.append(_Made(here(item)))
-            fill()
+        room = len(pending) < 4 * window
+        # an item the pool has not started (a cancelled future is one no worker will run) ...
+        waiting = next((i for i, (_, f) in enumerate(pending) if not isinstance(f, _Made) and f.cancel()), None) if room else None
+        if waiting is not None:
+            item = pending[waiting][0]
+            pending[waiting] = (item, _Made(here(item)))
+        elif room and left:  # ... else one not given out yet ...
+            got, item = take()
+            if got:
+                pending.append((item, _Made(here(item))))
+        elif pending:  # ... else wait for the next result
+            yield pending.popleft()[1].result()  # type: ignore[misc]
+        fill()
 
 
 class LocalExecutor:
