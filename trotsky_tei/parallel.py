@@ -116,7 +116,7 @@ def _ordered_with_here(
     fill()
     while pending or left:
         if pending and pending[0][1].done():
-            yield pending.popleft()[1].result()  # type: ignore[misc]
+            yield pending.popleft()[1].result()
             fill()
             continue
         room = len(pending) < 4 * window
@@ -130,7 +130,7 @@ def _ordered_with_here(
             if got:
                 pending.append((item, _Made(here(item))))
         elif pending:  # ... else wait for the next result
-            yield pending.popleft()[1].result()  # type: ignore[misc]
+            yield pending.popleft()[1].result()
         fill()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 from lxml import etree
 
@@ -23,8 +24,8 @@ def _actions(ctx: RuleContext, kind: str) -> tuple[etree._Element, list[etree._E
         header = root.find("tei:teiHeader", NS)
         anchor = descs[0] if descs else (header if header is not None else root)
         found = ctx.extra["actions"] = (anchor, [a for cd in descs for a in cd.iterfind("tei:correspAction", NS)])
-    anchor, actions = found  # type: ignore[misc]
-    return anchor, [a for a in actions if a.get("type") == kind]
+    where, actions = cast("tuple[etree._Element, list[etree._Element]]", found)
+    return where, [a for a in actions if a.get("type") == kind]
 
 
 def _missing(ctx: RuleContext, kind: str, code: str, name: str) -> Iterator[Diagnostic]:
