@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from .errors import Diagnostic, Severity, printable
@@ -149,6 +148,8 @@ def print_json(console: Console, text: str) -> None:
 
 def print_rule_table(console: Console, rows: Sequence[dict[str, Any]]) -> None:
     """The rules and built-in checks as a rich table: code, name, source, applies to, description."""
+    from rich.table import Table  # here: printing diagnostics needs no table
+
     table = Table(title="trotsky-tei checks", show_lines=False)
     table.add_column("Code", style="bold", no_wrap=True)
     table.add_column("Name", no_wrap=True)

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 SCHEMA_CODE = "TT100"
 DUPLICATE_LETTER_ID = "TT204"
+# consumers that need no `Letter` record of a letter: a run of only these does not make one
+RECORDLESS_CONSUMERS = frozenset({"validate"})
 # a letter's check costs about 2-3 ms of CPU (docs/performance.md); a schema whose compiling in this process took
 # longer than the letters left to check would take here is not compiled again by each worker: they are checked here
 LETTER_SECONDS = 0.005
@@ -111,9 +113,10 @@ class Run:
     _schematron: Any = field(default=None, repr=False)
     schema_seconds: float = 0.0  # how long compiling the schema took in this process (0: not compiled here)
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
+    _contexts: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_schema": None, "_schematron": None, "_keys": {}}
+        return {**self.__dict__, "_schema": None, "_schematron": None, "_keys": {}, "_contexts": {}}
 
     def schema(self) -> Any:
         """The compiled schema, compiled once per process (None when no schema check is asked for)."""
@@ -161,8 +164,12 @@ class Run:
 
     def context_key(self, registry_key: str) -> str:
         """Everything a letter's key depends on besides its bytes: if this is what it was when the key was made, and
-        the letter's pointers lead into no other file, the key is still the same (no need to work it out again)."""
-        return key_of(self.common_key(registry_key), self.registries[registry_key].state_key())
+        the letter's pointers lead into no other file, the key is still the same (no need to work it out again).
+        The same for every letter of a registry: worked out once."""
+        found = self._contexts.get(registry_key)
+        if found is None:
+            found = self._contexts[registry_key] = key_of(self.common_key(registry_key), self.registries[registry_key].state_key())
+        return found
 
     def letter_key(self, registry_key: str, digest: str, lookups: Sequence[str]) -> str:
         return key_of(self.common_key(registry_key), digest, self.registries[registry_key].dependency_key(lookups))
@@ -198,7 +205,7 @@ class LetterDoc:
     path: str
     parsed: Parsed
     kind: str | None
-    letter: Any  # model.Letter | None
+    letter: Any  # model.Letter | None (None also where no consumer of the run reads it: RECORDLESS_CONSUMERS)
     registry: Registry
     run: Run
     data: bytes = b""
@@ -248,6 +255,11 @@ class LetterMeta:
     used_ids: tuple[str, ...] = ()
     value_keys: tuple[tuple[str, str], ...] = ()  # consumer -> a hash of its small value (what outputs that
     # show only the records, like the registers and the CMIF file, are keyed on)
+
+    def without_used_ids(self) -> LetterMeta:
+        """The same results without the registry ids the letter uses (once the run has them: what is kept is small)."""
+        return LetterMeta(kind=self.kind, read=self.read, diagnostics=self.diagnostics, values=self.values,
+                          titles=self.titles, contents=self.contents, letter_id=self.letter_id, value_keys=self.value_keys)
 
     def value_key(self, consumer: str) -> str:
         return next((k for name, k in self.value_keys if name == consumer), "")
@@ -314,7 +326,9 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
         kind = document_kind(parsed.tree)
         try:
             names = bool(MENTION_CONSUMERS & set(run.options.consumers))
-            letter = extract_letter(parsed.tree, path, mentions=names) if kind == "letter" else None
+            # the letter's record, for the consumers that read it (validate's rules read the tree)
+            wanted = kind == "letter" and not set(run.options.consumers) <= RECORDLESS_CONSUMERS
+            letter = extract_letter(parsed.tree, path, mentions=names) if wanted else None
         except Exception as exc:  # noqa: BLE001
             meta = LetterMeta(kind=kind, read=(*parsed.diagnostics, internal(path, "reading the letter's record", exc)))
             return LetterOutcome(path, digest, "", (), meta)
@@ -401,12 +415,13 @@ def meta_to_json(meta: LetterMeta) -> str:
 
 def meta_from_json(text: str, registry: Registry) -> LetterMeta:
     raw = json.loads(text)
-    from .consumers import value_types
+    if raw[3]:  # the consumers' values, each by its own type (validate's results have none: nothing to import)
+        from .consumers import value_types
 
-    types = value_types()
-    base: LetterMeta = codec.decode(LetterMeta, [*raw[:3], [], *raw[4:]], registry)  # values: below, by their own types
-    values = tuple((name, codec.decode(types[name], v, registry)) for name, v in raw[3])
-    return dataclasses.replace(base, values=values)
+        types = value_types()
+        raw[3] = [(name, codec.decode(types[name], v, registry)) for name, v in raw[3]]
+    meta: LetterMeta = codec.decode(LetterMeta, raw, registry)
+    return meta
 
 
 # --- the run: files in, outcomes out ----------------------------------------------------------------------
@@ -598,7 +613,7 @@ class CorpusPass:
                 outcome.lookups = ()
                 if outcome.meta.used_ids:
                     self.used_ids.update(outcome.meta.used_ids)
-                    outcome.meta = dataclasses.replace(outcome.meta, used_ids=())
+                    outcome.meta = outcome.meta.without_used_ids()
                 flushed += 1
 
         flush()
@@ -638,10 +653,11 @@ class CorpusPass:
         digest, key, lookups_json, meta_json, context = found
         if digest != hashlib.sha256(data).hexdigest():
             return None
-        lookups = tuple(json.loads(lookups_json))
         now = run.context_key(folder)
-        if context != now or any(name.startswith("@file:") for name in lookups):
-            if run.letter_key(folder, digest, lookups) != key:
+        # (a lookup of a file is stored as the JSON string "@file:…": where there is none and the context is the
+        # same, the key is too, and the lookups need not be decoded)
+        if context != now or '"@file:' in lookups_json:
+            if run.letter_key(folder, digest, tuple(json.loads(lookups_json))) != key:
                 return None
             self.store.confirm(path, now)
         try:
@@ -650,7 +666,7 @@ class CorpusPass:
             return None  # a store of another version: the letter is processed again
         if not self.store.has_parts(path, meta.contents):
             return None
-        return LetterOutcome(path, digest, key, lookups, meta, cached=True)
+        return LetterOutcome(path, digest, key, (), meta, cached=True)  # its lookups are not needed again
 
     def _registry_problems(self, result: PassResult, files: list[str], registry_diags: dict[str, list[Diagnostic]]) -> None:
         """Problems of loading a registry, under the path the user gave where the file is part of the run."""

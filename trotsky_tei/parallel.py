@@ -76,8 +76,69 @@ def _ordered(pool: FuturesExecutor, submit: Callable[[T], Future[R]], items: Seq
         yield result
 
 
+class _Made:
+    """A result this process made itself, queued among the pool's futures."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> Any:
+        return self.value
+
+
+def _ordered_with_here(
+    submit: Callable[[T], Future[R]], here: Callable[[T], R], items: Sequence[T], window: int,
+) -> Iterator[R]:
+    """`_ordered`, with this process as one more worker: whenever the next result is not ready (the workers are
+    starting, or busy), this process does an item itself: the earliest one no worker has started (taken back from
+    the pool), else the next one not given out. At most `window` items wait in the pool, and at most 4 × `window`
+    results wait for the one before them."""
+    pending: deque[tuple[T, Future[R] | _Made]] = deque()
+    source = iter(items)
+    left = True  # items not yet given out
+
+    def take() -> tuple[bool, Any]:
+        nonlocal left
+        for item in source:
+            return True, item
+        left = False
+        return False, None
+
+    def fill() -> None:
+        while left and sum(1 for _, f in pending if not f.done()) < window:
+            got, item = take()
+            if got:
+                pending.append((item, submit(item)))
+
+    fill()
+    while pending or left:
+        if pending and pending[0][1].done():
+            yield pending.popleft()[1].result()
+            fill()
+            continue
+        room = len(pending) < 4 * window
+        # an item the pool has not started (a cancelled future is one no worker will run) ...
+        waiting = next((i for i, (_, f) in enumerate(pending) if not isinstance(f, _Made) and f.cancel()), None) if room else None
+        if waiting is not None:
+            item = pending[waiting][0]
+            pending[waiting] = (item, _Made(here(item)))
+        elif room and left:  # ... else one not given out yet ...
+            got, item = take()
+            if got:
+                pending.append((item, _Made(here(item))))
+        elif pending:  # ... else wait for the next result
+            yield pending.popleft()[1].result()
+        fill()
+
+
 class LocalExecutor:
-    """`jobs` local processes (1: this process, no workers), started by forkserver or spawn."""
+    """`jobs` local processes: this one and `jobs` - 1 workers (1: this process alone), started by forkserver or
+    spawn. This process works on items too, whenever no worker has a result ready: it is ready at once (the context
+    is its own), while a worker takes a while to start (its imports, the schema compiled again), and there is one
+    worker fewer to start."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = default_jobs(jobs)
@@ -89,8 +150,9 @@ class LocalExecutor:
             return
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=n, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
-            yield from _ordered(pool, lambda item: pool.submit(_call, fn, item), items, 4 * n)
+        workers = n - 1
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(), initializer=_init, initargs=(context,)) as pool:
+            yield from _ordered_with_here(lambda item: pool.submit(_call, fn, item), lambda item: fn(context, item), items, 4 * workers)
 
 
 class DaskExecutor:

@@ -24,6 +24,7 @@ from .xmlfile import NS, XML_ID, expand_prefix
 POINTER_ATTRS = ("ref", "target", "corresp", "wit", "source", "who")
 # pointer attributes that make a registry entry "used" (TT602)
 USE_ATTRS = ("ref", "key", "corresp", "target", "who", "source", "sameAs")
+USE_SET = frozenset(USE_ATTRS)
 # every attribute a check reads off many elements: pointers, dates, ids (scanned once per file: `attribute_scan`)
 DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
 SCANNED = frozenset({*POINTER_ATTRS, *USE_ATTRS, *DATE_ATTRS, XML_ID})
@@ -190,12 +191,12 @@ class References:
         over the tree that every rule and the used-entry check share)."""
         if self._scan is None:
             out: list[tuple[etree._Element, dict[str, str]]] = []
+            unscanned = SCANNED.isdisjoint
             for el in self.tree.iter(etree.Element):
-                items = cast("list[tuple[str, str]]", el.items())  # a parsed document's names and values are str
-                if items:
-                    found = {k: v for k, v in items if k in SCANNED}
-                    if found:
-                        out.append((el, found))
+                names = el.keys()  # (most elements have none of these: their values are not read)
+                if names and not unscanned(names):
+                    items = cast("list[tuple[str, str]]", el.items())  # a parsed document's names and values are str
+                    out.append((el, {k: v for k, v in items if k in SCANNED}))
             self._scan = out
         return self._scan
 
@@ -368,9 +369,8 @@ class References:
         else:
             found_on = [dict(el.items()) for el in scope.iter(etree.Element)]  # type: ignore[arg-type]
         for found in found_on:
-            for attr in USE_ATTRS:
-                value = found.get(attr)
-                if value:
+            for attr, value in found.items():
+                if value and attr in USE_SET:
                     for token in value.split():
                         status, entity_id, _note = self.link_status(token)
                         if status == "linked" and entity_id:

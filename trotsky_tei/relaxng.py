@@ -36,17 +36,23 @@ class LetterSchema:
     def validate(self, tree: etree._ElementTree, path: str, source: bytes | None = None) -> list[Diagnostic]:
         """`check`, with each diagnostic's column that of the offending start tag where `source` (the file's bytes)
         is given."""
-        found = self.check(tree, path)
+        found = self.check(tree, path, source)
         return with_columns(found, source) if source is not None and found else found
 
-    def check(self, tree: etree._ElementTree, path: str) -> list[Diagnostic]:
-        """All schema problems of `tree` (read from `path`) as TT100 diagnostics; [] when it is valid.
+    def check(self, tree: etree._ElementTree, path: str, source: bytes | None = None) -> list[Diagnostic]:
+        """All schema problems of `tree` (read from `path`; parsed from `source`, where given) as TT100 diagnostics;
+        [] when it is valid.
 
         libxml2's RELAX NG validator takes time quadratic in the number of children of one element (20,000 `lb` in
         one `p`: 0.5 s; 300,000: two minutes). An element with more than MAX_CHILDREN children is checked by the
         grammar's index alone (linear: unknown elements and attributes, children and text where they are not
         allowed), and warning TT101 says that order and number were not checked."""
-        widest = max((len(el) for el in tree.iter(etree.Element)), default=0)
+        # each child node (element, comment, processing instruction, entity reference) starts with '<' or '&' in the
+        # source (entities are never expanded): a file with few of them has no wide element, and is not walked. (A
+        # source that begins with the byte '<' is one whose encoding writes '<' and '&' as those bytes.)
+        few = (source is not None and b"<" in source[:4]
+               and source.count(b"<") + source.count(b"&") <= MAX_CHILDREN)
+        widest = 0 if few else max((len(el) for el in tree.iter(etree.Element)), default=0)
         if widest > MAX_CHILDREN:
             found = [Diagnostic(path, line, 1 if line else 0, Severity.ERROR, CODE, NAME, msg) for _, line, msg in self.index.check(tree)]
             found.append(Diagnostic(path, 0, 0, Severity.WARNING, "TT101", "schema-partial",

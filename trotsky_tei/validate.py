@@ -14,7 +14,6 @@ from lxml import etree
 from .errors import Diagnostic, SchemaError, Severity, UsageError
 from .letter_pass import DUPLICATE_LETTER_ID, CheckOptions
 from .reader import find_corpus_root
-from .rules import all_rules
 from .store import Store
 
 if TYPE_CHECKING:
@@ -141,6 +140,8 @@ class ValidationResult:
 
 def known_codes() -> list[str]:
     """Every code a diagnostic can carry: built-in checks, registered rules, and the codes of other commands."""
+    from .rules import all_rules
+
     checks = (*BUILTIN_CHECKS, *OTHER_COMMANDS_CHECKS)
     return sorted({c.code for c in checks} | {r.code for r in all_rules()})
 
@@ -212,10 +213,11 @@ def validate_paths(
     from .parallel import make_executor
 
     options = options or ValidateOptions()
-    from .relaxng import schema_file
+    if options.schema_path is not None:
+        from .relaxng import schema_file
 
-    if options.schema_path is not None and not Path(schema_file(options.schema_path) or "").is_file():
-        raise SchemaError(f"schema file not found: {options.schema_path}")
+        if not Path(schema_file(options.schema_path) or "").is_file():
+            raise SchemaError(f"schema file not found: {options.schema_path}")
     if options.schematron_path is not None and not Path(options.schematron_path).is_file():
         raise SchemaError(f"schematron file not found: {options.schematron_path}")
     pass_options = PassOptions(consumers=("validate",), check=options.check())
@@ -282,6 +284,8 @@ def open_cache(paths: Sequence[str], options: ValidateOptions) -> Store | None:
 
 def rule_table() -> list[dict[str, Any]]:
     """Every check and rule as rows {code, name, source, applies_to, doc}, sorted by code."""
+    from .rules import all_rules
+
     rows: dict[str, dict[str, Any]] = {}
     for c in (*BUILTIN_CHECKS, *OTHER_COMMANDS_CHECKS):
         rows[c.code] = {"code": c.code, "name": c.name, "source": c.source, "applies_to": list(c.applies_to), "doc": c.doc}

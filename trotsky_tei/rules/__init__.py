@@ -8,6 +8,7 @@ A rule module registers its rules with `@rule(...)`; `all_rules()` imports every
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -31,7 +32,7 @@ class RuleContext:
     tree: etree._ElementTree
     kind: str  # "letter" | "registry" | "edition"
     registry: Registry
-    letter: Letter | None = None
+    letter: Letter | None = None  # its record where the run made one; a run of `validate` alone does not (rules read the tree)
     today: str = ""  # ISO date used by "not in the future" checks (injected for tests)
     extra: dict[str, object] = field(default_factory=dict)
     references: References | None = None  # the file's pointers, resolved once (made here when not given)
@@ -89,5 +90,7 @@ def rule(
 
 def all_rules() -> list[Rule]:
     for mod in RULE_MODULES:
-        importlib.import_module(f"{__name__}.{mod}")
+        name = f"{__name__}.{mod}"
+        if name not in sys.modules:  # (asked for each file checked: imported once)
+            importlib.import_module(name)
     return sorted(_RULES.values(), key=lambda r: r.code)

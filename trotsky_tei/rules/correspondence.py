@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 from lxml import etree
 
@@ -16,12 +17,15 @@ PEOPLE_TAGS = ("persName", "orgName", "name", "rs")
 
 def _actions(ctx: RuleContext, kind: str) -> tuple[etree._Element, list[etree._Element]]:
     """The element to report at (correspDesc, or the header where there is none) and the actions of `kind`."""
-    root = ctx.tree.getroot()
-    descs = root.findall("tei:teiHeader/tei:profileDesc/tei:correspDesc", NS)
-    header = root.find("tei:teiHeader", NS)
-    anchor = descs[0] if descs else (header if header is not None else root)
-    actions = [a for cd in descs for a in cd.iterfind("tei:correspAction", NS) if a.get("type") == kind]
-    return anchor, actions
+    found = ctx.extra.get("actions")  # the three rules ask: the header is searched once
+    if found is None:
+        root = ctx.tree.getroot()
+        descs = root.findall("tei:teiHeader/tei:profileDesc/tei:correspDesc", NS)
+        header = root.find("tei:teiHeader", NS)
+        anchor = descs[0] if descs else (header if header is not None else root)
+        found = ctx.extra["actions"] = (anchor, [a for cd in descs for a in cd.iterfind("tei:correspAction", NS)])
+    where, actions = cast("tuple[etree._Element, list[etree._Element]]", found)
+    return where, [a for a in actions if a.get("type") == kind]
 
 
 def _missing(ctx: RuleContext, kind: str, code: str, name: str) -> Iterator[Diagnostic]:

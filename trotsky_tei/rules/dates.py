@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -13,6 +14,7 @@ from ..xmlfile import TEI_NS, local_name
 from . import RuleContext, rule
 
 DATE_ATTRS = ("when", "notBefore", "notAfter", "from", "to")
+_DATE_SET = frozenset(DATE_ATTRS)
 MAX_DATE = 40  # characters: no W3C date or time is longer (a year of thousands of digits is no date)
 # elements whose @from/@to are not dates (pages, folios, spans of text, pointers: a graph's arc, an apparatus entry
 # placed by the double end-point method)
@@ -45,6 +47,7 @@ def _days_in_month(year: int | None, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
+@lru_cache(maxsize=4096)  # the same dates recur in letter after letter (and TT301 and TT303 both ask)
 def check_w3c(value: str) -> str | None:
     """None when `value` is a valid W3C (XML Schema) date or time form; else why it is not."""
     if len(value) > MAX_DATE:
@@ -70,6 +73,7 @@ def check_w3c(value: str) -> str | None:
     return EXPECTED
 
 
+@lru_cache(maxsize=4096)
 def bounds(value: str) -> tuple[Ymd, Ymd] | None:
     """The first and last day a valid dated value covers (None for yearless forms and times)."""
     if len(value) > MAX_DATE:
@@ -93,16 +97,16 @@ _TEI = f"{{{TEI_NS}}}"
 
 
 def _dated(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
-    """Every (element, attribute, value) of a W3C date attribute on a TEI element (found once per file)."""
+    """Every (element, attribute, value) of a W3C date attribute on a TEI element (found once per file; an
+    element's attributes in the order it gives them)."""
     found = ctx.extra.get("dated")
     if found is None:
         out = []
         for el, attrs in ctx.refs.attribute_scan():
-            if not el.tag.startswith(_TEI):
+            if _DATE_SET.isdisjoint(attrs) or not el.tag.startswith(_TEI):
                 continue
-            for attr in DATE_ATTRS:
-                value = attrs.get(attr)
-                if value is not None and not (attr in ("from", "to") and local_name(el) in NOT_DATABLE_FROM_TO):
+            for attr, value in attrs.items():
+                if attr in _DATE_SET and not (attr in ("from", "to") and local_name(el) in NOT_DATABLE_FROM_TO):
                     out.append((el, attr, value))
         found = ctx.extra["dated"] = out
     return found  # type: ignore[return-value]
@@ -129,7 +133,7 @@ def invalid_date(ctx: RuleContext) -> Iterator[Diagnostic]:
 def date_range(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A range whose start lies after its end (@notBefore > @notAfter, @from > @to)."""
     for el, attrs in ctx.refs.attribute_scan():
-        if not el.tag.startswith(_TEI):
+        if len(attrs) < 2 or not el.tag.startswith(_TEI):  # a range is two attributes
             continue
         for lo_attr, hi_attr in (("notBefore", "notAfter"), ("from", "to")):
             if lo_attr == "from" and local_name(el) in NOT_DATABLE_FROM_TO:

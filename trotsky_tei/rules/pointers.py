@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 
+_POINTERS = frozenset(POINTER_ATTRS)
+
+
 def local_ids(ctx: RuleContext) -> frozenset[str]:
     """The `xml:id`s of the file being checked."""
     return ctx.refs.ids
@@ -46,24 +49,32 @@ def resolve(ctx: RuleContext, token: str, el: etree._Element | None = None) -> R
 
 
 def pointer_tokens(ctx: RuleContext) -> list[tuple[etree._Element, str, str]]:
-    """Every (element, attribute, token) of the pointer attributes in the file, in document order."""
+    """Every (element, attribute, token) of the pointer attributes in the file, in document order (an element's
+    attributes in the order it gives them)."""
     found = ctx.extra.get("pointer_tokens")
     if found is None:
         found = ctx.extra["pointer_tokens"] = [
             (el, attr, token)
             for el, attrs in ctx.refs.attribute_scan()
-            for attr in POINTER_ATTRS
-            if (value := attrs.get(attr))
+            for attr, value in attrs.items()
+            if value and attr in _POINTERS
             for token in value.split()
         ]
+    return found  # type: ignore[return-value]
+
+
+def _resolved(ctx: RuleContext) -> list[tuple[etree._Element, str, Resolution]]:
+    """`pointer_tokens`, each resolved (once per file: TT202 and TT203 both read them)."""
+    found = ctx.extra.get("resolved")
+    if found is None:
+        found = ctx.extra["resolved"] = [(el, attr, resolve(ctx, token, el)) for el, attr, token in pointer_tokens(ctx)]
     return found  # type: ignore[return-value]
 
 
 @rule("TT202", "unresolved-pointer", kinds=("letter", "registry", "edition"))
 def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A local pointer (@ref @target @corresp @wit @source @who) that names nothing in the file or the registry."""
-    for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token, el)
+    for el, attr, res in _resolved(ctx):
         if res.status == UNRESOLVED:
             yield ctx.diag(el, "TT202", "unresolved-pointer", f"@{attr} {res.message}")
 
@@ -71,8 +82,7 @@ def unresolved_pointer(ctx: RuleContext) -> Iterator[Diagnostic]:
 @rule("TT203", "undeclared-prefix", kinds=("letter", "registry", "edition"))
 def undeclared_prefix(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A pointer `prefix:value` whose prefix neither the file nor the registry declares in a listPrefixDef."""
-    for el, attr, token in pointer_tokens(ctx):
-        res = resolve(ctx, token, el)
+    for el, attr, res in _resolved(ctx):
         if res.status == UNDECLARED:
             yield ctx.diag(el, "TT203", "undeclared-prefix", f"@{attr} {res.message}")
 
