@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape as html_escape
+from typing import cast
 
 from lxml import etree
 
@@ -20,6 +21,7 @@ from ..i18n import N_
 from ..model import Letter, Mention
 from ..rules.dates import check_w3c
 from ..xmlfile import TEI_NS, XML_LANG, line_of, local_name
+from . import langtags
 from .core import (
     ApparatusEntry,
     Handler,
@@ -38,7 +40,6 @@ from .core import (
     text_lang,
     witness_sigla,
 )
-from .langtags import html_lang
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
@@ -51,6 +52,9 @@ LIST_CHILDREN = {"ul": ("li",), "ol": ("li",), "dl": ("dt", "dd", "div")}
 # what an HTML datetime can say of a TEI @when: a year (positive, four digits), a month or a day
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
+_WITH_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
+# the HTML lang of an xml:lang value: a letter's text repeats a few values many times
+html_lang = functools.lru_cache(maxsize=1024)(langtags.html_lang)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -73,6 +77,11 @@ def _ref_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
     if href and ctx.epub and not href.startswith(("http:", "https:", "mailto:")):
         href = None  # a relative link would point outside the book
     return {"href": ctx.url_policy(href)}
+
+
+def _with_lang(top: etree._Element) -> list[etree._Element]:
+    """`top` and the elements inside it that have an xml:lang, in document order."""
+    return cast("list[etree._Element]", _WITH_LANG(top))
 
 
 def html_datetime(when: str | None) -> str | None:
@@ -234,7 +243,8 @@ class HtmlWriter:
             self._phrasing += 1
 
     def _pop(self) -> etree._Element:
-        self._flush()
+        if self._pending:
+            self._flush()
         node = self.stack.pop()
         if self.tags.pop() in PHRASING:
             self._phrasing -= 1
@@ -259,7 +269,8 @@ class HtmlWriter:
 
     def _child(self, tag: str, attrs: dict[str, str] | None = None) -> etree._Element:
         """A new element at the current place (`attrs` without None values)."""
-        self._flush()
+        if self._pending:
+            self._flush()
         parent = self.stack[-1]
         allowed = LIST_CHILDREN.get(self.tags[-1])
         if allowed is None or tag in allowed:
@@ -648,7 +659,7 @@ def lang_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
     text = root.find("{http://www.tei-c.org/ns/1.0}text")
     carrier = text if text is not None and text.get(XML_LANG) else root
     found: list[tuple[str, etree._Element]] = [(text_lang(tree, letter.main_language or ""), carrier)]
-    found += [(el.get(XML_LANG, ""), el) for top in text_elements(tree) for el in top.iter() if isinstance(el.tag, str)]
+    found += [(el.get(XML_LANG, ""), el) for top in text_elements(tree) for el in _with_lang(top)]
     lines: dict[str, list[int]] = {}
     for value, el in found:
         if value and html_lang(value)[1]:
