@@ -206,6 +206,14 @@ class NavLink:
 
 
 @dataclass(frozen=True)
+class LetterLink:
+    """A link to a letter from a page at the site's root (the registers, the concordance)."""
+
+    href: str
+    title: str
+
+
+@dataclass(frozen=True)
 class CallNumberView:
     display: str
     url: str | None
@@ -302,6 +310,14 @@ class Site:
     def call_number(self, cn: CallNumber) -> CallNumberView:
         # an inferred part is said wherever the call number is shown
         return CallNumberView(cn.display, cn.url, certainty_note(cn, self.t) or "")
+
+    def letter_link(self, info: LetterInfo) -> LetterLink:
+        """A link to a letter from a page at the root, made once per letter (the registers list a letter many times)."""
+        links: dict[str, LetterLink] = self.__dict__.setdefault("_links", {})
+        found = links.get(info.slug)
+        if found is None:
+            found = links[info.slug] = LetterLink(self.letter_href(info, ""), bounded(fold(info.letter.title)))
+        return found
 
     def letter_view(self, info: LetterInfo, root: str) -> LetterView:
         lt = info.letter
@@ -528,7 +544,7 @@ class Site:
                 if used[role]:
                     word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
                     groups.append({"label": t(word), "letters": [
-                        {"href": self.letter_href(i, ""), "title": bounded(fold(i.letter.title))} for i in used[role]]})
+                        self.letter_link(i) for i in used[role]]})
             life = f"{ent.birth or '?'} – {ent.death or '?'}" if ent.birth or ent.death else ""
             views.append({
                 "id": ent.id, "label": ent.label, "also": list(ent.names[1:]), "life": life, "note": ent.note or "",
@@ -543,7 +559,7 @@ class Site:
         pairs.sort(key=lambda p: (p[0].repository.casefold(), (p[0].collection or "").casefold(), natural_key(p[0].idno), p[1].slug))
         rows = [{"repository": cn.repository, "collection": cn.collection or "", "idno": cn.idno, "url": cn.url,
                  "note": certainty_note(cn, self.t) or "",
-                 "letter": {"href": self.letter_href(info, ""), "title": bounded(fold(info.letter.title))}}
+                 "letter": self.letter_link(info)}
                 for cn, info in pairs]
         heading = self.t("Concordance of call numbers")
         return self.page("concordance.html", heading, "", "concordance.html", rows=rows)
