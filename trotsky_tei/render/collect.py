@@ -227,8 +227,8 @@ def letter_info(tree: etree._ElementTree, letter: Letter, registry: Registry, re
     # call numbers enriched from the registry (repository form, finding-aid link) for every page that shows them
     structured = tuple(cn for cn, _ms in structured_call_numbers(tree, registry))
     mentioned: dict[str, Entity] = {}
-    for m in letter.mentions:
-        ent = refs.entity(m.ref)
+    for ref in dict.fromkeys(m.ref for m in letter.mentions):  # each pointer once (a letter names some often)
+        ent = refs.entity(ref)
         if ent is not None:
             mentioned.setdefault(ent.id, ent)
     kept = replace(letter, call_numbers=structured or letter.call_numbers, mentions=())

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape as html_escape
+from typing import cast
 
 from lxml import etree
 
@@ -19,6 +21,7 @@ from ..i18n import N_
 from ..model import Letter, Mention
 from ..rules.dates import check_w3c
 from ..xmlfile import TEI_NS, XML_LANG, line_of, local_name
+from . import langtags
 from .core import (
     ApparatusEntry,
     Handler,
@@ -37,7 +40,6 @@ from .core import (
     text_lang,
     witness_sigla,
 )
-from .langtags import html_lang
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
@@ -50,6 +52,9 @@ LIST_CHILDREN = {"ul": ("li",), "ol": ("li",), "dl": ("dt", "dd", "div")}
 # what an HTML datetime can say of a TEI @when: a year (positive, four digits), a month or a day
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
+_WITH_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
+# the HTML lang of an xml:lang value: a letter's text repeats a few values many times
+html_lang = functools.lru_cache(maxsize=1024)(langtags.html_lang)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -72,6 +77,11 @@ def _ref_attrs(el: etree._Element, ctx: RenderContext) -> dict[str, str | None]:
     if href and ctx.epub and not href.startswith(("http:", "https:", "mailto:")):
         href = None  # a relative link would point outside the book
     return {"href": ctx.url_policy(href)}
+
+
+def _with_lang(top: etree._Element) -> list[etree._Element]:
+    """`top` and the elements inside it that have an xml:lang, in document order."""
+    return cast("list[etree._Element]", _WITH_LANG(top))
 
 
 def html_datetime(when: str | None) -> str | None:
@@ -178,6 +188,32 @@ def html_table(mode: Mode) -> dict[str, Handler]:
     return HTML_TABLE_DIPLOMATIC if mode == "diplomatic" else HTML_TABLE
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What `HtmlWriter.open` makes of a handler whatever the element: decided once per handler, not per element."""
+
+    kind: str
+    tag: str  # the HTML tag, or LINKED, or "hi" (decided by the element)
+    cls: str | None  # the class attribute
+    block_cls: str  # the class of a block that became a <span> (inside phrasing content)
+    name: bool  # a name: a link to its register entry where it has one
+    attrs: Callable[[etree._Element, RenderContext], dict[str, str | None]] | None
+    before: str
+
+
+def _plan(handler: Handler) -> _Plan:
+    name = handler.attrs is _name_attrs and handler.tag == LINKED
+    return _Plan(handler.kind, handler.tag or "span", _cls(handler.cls) or None, _cls("block", handler.cls), name,
+                 handler.attrs, handler.before)
+
+
+# the plans of the tables' handlers, by identity (they live as long as the module); a handler made on the fly (the
+# walker's plain inline for an element the table lacks) is planned where it is used
+_PLANS: dict[int, _Plan] = {id(h): _plan(h) for table in (HTML_TABLE, HTML_TABLE_DIPLOMATIC) for h in table.values()}
+# where HTML lets a row, a cell or an item stand; elsewhere it becomes a div (or a span in phrasing content)
+_PARENTS = {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}
+
+
 class HtmlWriter:
     """Builds an lxml tree of HTML; blocks inside phrasing content degrade to spans so the HTML stays valid."""
 
@@ -207,7 +243,8 @@ class HtmlWriter:
             self._phrasing += 1
 
     def _pop(self) -> etree._Element:
-        self._flush()
+        if self._pending:
+            self._flush()
         node = self.stack.pop()
         if self.tags.pop() in PHRASING:
             self._phrasing -= 1
@@ -230,15 +267,16 @@ class HtmlWriter:
         else:
             cur.text = (cur.text or "") + s
 
-    def _child(self, tag: str, attrs: dict[str, str | None] | None = None) -> etree._Element:
-        self._flush()
+    def _child(self, tag: str, attrs: dict[str, str] | None = None) -> etree._Element:
+        """A new element at the current place (`attrs` without None values)."""
+        if self._pending:
+            self._flush()
         parent = self.stack[-1]
-        values = {k: v for k, v in attrs.items() if v is not None} if attrs else {}
         allowed = LIST_CHILDREN.get(self.tags[-1])
         if allowed is None or tag in allowed:
-            return etree.SubElement(parent, tag, values)
+            return etree.SubElement(parent, tag, attrs)
         # a list's head, a page break or note marker between items: keep it, keep the HTML valid
-        el = etree.Element(tag, values)
+        el = etree.Element(tag, attrs)
         items = [c for c in parent if c.tag in allowed]
         if items:
             items[-1].append(el)
@@ -247,7 +285,9 @@ class HtmlWriter:
         return el
 
     def open(self, el: etree._Element, handler: Handler, anchor: str | None = None) -> None:
-        if handler.kind == "lb":
+        plan = _PLANS.get(id(handler)) or _plan(handler)
+        kind = plan.kind
+        if kind == "lb":
             if hard_line_break(el, self.mode):
                 self._child("br")
             elif el.get("break") == "no":
@@ -256,50 +296,55 @@ class HtmlWriter:
                 self._append_text(" ")
             self.opened.append(False)
             return
-        if handler.kind == "pb":
+        if kind == "pb":
             span = self._child("span", {"class": "pb"})
             span.text = page_label(el, self.ctx.t)
             if self.mode == "reading":
                 span.set("aria-hidden", "true")
             self.opened.append(False)
             return
-        if handler.kind == "empty":
+        if kind == "empty":
             if anchor:
                 self.anchor(anchor)
             self.opened.append(False)
             return
+        parent_tag = self.tags[-1]
         entity_id = None
-        if handler.attrs is _name_attrs:  # a name: a link to its register entry where it has one
+        tag = plan.tag
+        if plan.name:  # a name: a link to its register entry where it has one (and is not inside a link already)
             entity = self.ctx.entity(el.get("ref") or el.get("key"), el)
             href = self.ctx.url_policy(self.ctx.link_for(entity.id)) if entity is not None else None
-            attrs: dict[str, str | None] = {"href": href}
-            entity_id = entity.id if entity is not None and href else None
+            if href and "a" not in self.tags:
+                tag, attrs, entity_id = "a", {"href": href}, entity.id  # type: ignore[union-attr]
+            else:
+                tag, attrs = "span", {}
         else:
-            attrs = handler.attrs(el, self.ctx) if handler.attrs else {}
-        tag = handler.tag or "span"
-        if tag == LINKED:
-            tag = "a" if attrs.get("href") and "a" not in self.tags else "span"  # a link inside a link is not HTML
-            if tag == "span":
-                attrs.pop("href", None)
-                entity_id = None
-        elif tag == "hi":
-            tag = _hi_tag(el)
-        elif "href" in attrs:
-            del attrs["href"]
-        if tag == "ul" or self.tags[-1] == "dl":
+            found = plan.attrs(el, self.ctx) if plan.attrs is not None else None
+            attrs = {k: v for k, v in found.items() if v is not None} if found else {}
+            if tag == LINKED:  # a link inside a link is not HTML
+                tag = "a" if attrs.get("href") and "a" not in self.tags else "span"
+                if tag == "span":
+                    attrs.pop("href", None)
+            elif tag == "hi":
+                tag = _hi_tag(el)
+            elif "href" in attrs:
+                del attrs["href"]
+            if tag == "time" and not attrs.get("datetime"):
+                tag = "span"
+        if tag == "ul" or parent_tag == "dl":
             tag = self._list_tag(el, tag)
-        block = handler.kind == "block"
+        block = kind == "block"
         if block and self._phrasing:
             tag = "span"
-        if tag in ("li", "tr", "td") and self.tags[-1] not in {"li": ("ul", "ol"), "tr": ("table", "tbody"), "td": ("tr",)}[tag]:
+        if tag in _PARENTS and parent_tag not in _PARENTS[tag]:
             tag = "div" if not self._phrasing else "span"
-        if tag == "time" and not attrs.get("datetime"):
-            tag = "span"
         rend = el.get("rend") if handler.tag == "hi" else None
         if rend and tag in ("span", "em"):
             attrs["class"] = _cls("block", handler.cls, "rend-" + rend) if block and tag == "span" else _cls(handler.cls, "rend-" + rend)
         else:
-            attrs["class"] = (_cls("block", handler.cls) if block and tag == "span" else _cls(handler.cls)) or None
+            cls = plan.block_cls if block and tag == "span" else plan.cls
+            if cls:
+                attrs["class"] = cls
         if anchor:
             attrs["id"] = self.id_prefix + anchor
         xml_lang = el.get(XML_LANG)
@@ -307,7 +352,7 @@ class HtmlWriter:
             lang, _lost = html_lang(xml_lang)
             if lang:
                 attrs["lang"] = lang  # a value HTML cannot carry is left out (lang_warnings reports it)
-        if tag == "h3" and self.tags[-1] == "tbody":  # a table's head is its caption (the first child of the table)
+        if tag == "h3" and parent_tag == "tbody":  # a table's head is its caption (the first child of the table)
             self._flush()
             table = self.stack[-2]
             caption = table[0] if len(table) and table[0].tag == "caption" else None
@@ -320,18 +365,18 @@ class HtmlWriter:
             self.opened.append(True)
             return
         if tag == "table":  # in a box of its own that scrolls sideways where the table is wider than the page
-            table = etree.SubElement(self._child("div", {"class": "table-scroll"}), "table", {k: v for k, v in attrs.items() if v is not None})
+            table = etree.SubElement(self._child("div", {"class": "table-scroll"}), "table", attrs)
             self._push(table, "table")
             self._push(etree.SubElement(table, "tbody"), "tbody")
             self.opened.append(True)
             return
         node = self._child(tag, attrs)
-        if entity_id is not None and tag == "a":
+        if entity_id is not None:
             self.ctx.register_links.append((node, entity_id))
         self._push(node, tag)
         self.opened.append(True)
-        if handler.before:
-            self._append_text(handler.before)
+        if plan.before:
+            self._append_text(plan.before)
 
     def _list_tag(self, el: etree._Element, tag: str) -> str:
         """`ol` for an ordered list, `dl`/`dt`/`dd` for a list of label-item pairs (a glossary)."""
@@ -614,7 +659,7 @@ def lang_warnings(tree: etree._ElementTree, letter: Letter, ctx: RenderContext) 
     text = root.find("{http://www.tei-c.org/ns/1.0}text")
     carrier = text if text is not None and text.get(XML_LANG) else root
     found: list[tuple[str, etree._Element]] = [(text_lang(tree, letter.main_language or ""), carrier)]
-    found += [(el.get(XML_LANG, ""), el) for top in text_elements(tree) for el in top.iter() if isinstance(el.tag, str)]
+    found += [(el.get(XML_LANG, ""), el) for top in text_elements(tree) for el in _with_lang(top)]
     lines: dict[str, list[int]] = {}
     for value, el in found:
         if value and html_lang(value)[1]:

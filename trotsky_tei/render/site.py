@@ -120,6 +120,7 @@ class Templates:
                               extensions=["jinja2.ext.i18n"], keep_trailing_newline=True, auto_reload=False)
             t = messages(lang)
             env.install_gettext_callables(t, t.n, newstyle=True)  # type: ignore[attr-defined]
+            env.globals["_"] = env.globals["gettext"] = newstyle_gettext(t)  # `_` itself, not an alias of it
             env.globals["macros"] = self._guard("macros.html", lambda: env.get_template("macros.html").make_module())
             self._envs[lang] = env
         return env
@@ -137,6 +138,29 @@ class Templates:
             raise UsageError(f"template {exc.filename or exc.name or name}, line {exc.lineno}: {exc.message}") from exc
         except TemplateError as exc:
             raise UsageError(f"template {name}: {exc}") from exc
+
+
+def newstyle_gettext(t: Messages) -> Callable[..., str]:
+    """Jinja2's newstyle `gettext` of `t` (the translation marked safe where the template autoescapes, then formatted
+    with its values escaped), to be the templates' `_` itself: the i18n extension's `_` reaches it through an alias
+    and a wrapper, three calls a label. A label without values is made once per run."""
+    from jinja2 import pass_eval_context
+    from markupsafe import Markup
+
+    made: dict[str, str] = {}
+
+    @pass_eval_context
+    def gettext(eval_ctx: Any, message: str, **fields: Any) -> str:
+        if not eval_ctx.autoescape:
+            return t(message) % fields
+        if fields:
+            return Markup(t(message)) % fields
+        found = made.get(message)
+        if found is None:
+            found = made[message] = Markup(t(message)) % fields
+        return found
+
+    return gettext
 
 
 # --- output folder ---------------------------------------------------------------------------------
@@ -159,6 +183,34 @@ def claim_output_dir(out: Path, marker: str, force: bool) -> None:
 class Name:
     label: str
     href: str | None = None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the site's menu."""
+
+    href: str
+    label: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A letter before or after, as the letter page's navigation shows it."""
+
+    label: str
+    href: str
+    rel: str
+    title: str
+    date: str
+
+
+@dataclass(frozen=True)
+class LetterLink:
+    """A link to a letter from a page at the site's root (the registers, the concordance)."""
+
+    href: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -259,6 +311,14 @@ class Site:
         # an inferred part is said wherever the call number is shown
         return CallNumberView(cn.display, cn.url, certainty_note(cn, self.t) or "")
 
+    def letter_link(self, info: LetterInfo) -> LetterLink:
+        """A link to a letter from a page at the root, made once per letter (the registers list a letter many times)."""
+        links: dict[str, LetterLink] = self.__dict__.setdefault("_links", {})
+        found = links.get(info.slug)
+        if found is None:
+            found = links[info.slug] = LetterLink(self.letter_href(info, ""), bounded(fold(info.letter.title)))
+        return found
+
     def letter_view(self, info: LetterInfo, root: str) -> LetterView:
         lt = info.letter
         from .html import html_datetime
@@ -277,6 +337,12 @@ class Site:
 
     def nav_entries(self) -> tuple[tuple[str, str], ...]:
         """The site's menu: letters, timeline, correspondences, the registers, the concordance, search, about."""
+        found: tuple[tuple[str, str], ...] | None = self.__dict__.get("_nav")
+        if found is None:
+            found = self.__dict__["_nav"] = self._nav_entries()
+        return found
+
+    def _nav_entries(self) -> tuple[tuple[str, str], ...]:
         t = self.t
         entries = [("index.html", t("Letters")), ("timeline.html", t("Timeline")), ("correspondences.html", t("Correspondences"))]
         entries += [(f"{page}.html", t(heading)) for _kind, page, heading in register_kinds(self.data.registry)]
@@ -288,6 +354,12 @@ class Site:
 
     def html_lang(self) -> str:
         """The pages' language: the labels' (the edition's own tag where the labels are in it, e.g. "de-AT")."""
+        found: str | None = self.__dict__.get("_html_lang")
+        if found is None:
+            found = self.__dict__["_html_lang"] = self._html_lang()
+        return found
+
+    def _html_lang(self) -> str:
         from ..i18n import choose
 
         edition = self.data.edition.language
@@ -303,12 +375,20 @@ class Site:
             "page_title": heading if heading == ed.title else f"{heading} · {ed.title}",
             "root": root,
             "edition": ed,
-            "nav": [{"href": h, "label": label, "current": h == current} for h, label in self.nav_entries()],
+            "nav": self.nav(current),
             "canonical": canonical,
             "mode": self.mode,
             "heading": heading,
         }
         return self.templates.render(template, self.lang, {**shell, **values})
+
+    def nav(self, current: str) -> tuple[NavItem, ...]:
+        """The menu as a page shows it (`current`: the page's own entry), made once per page of the menu."""
+        menus: dict[str, tuple[NavItem, ...]] = self.__dict__.setdefault("_menus", {})
+        found = menus.get(current)
+        if found is None:
+            found = menus[current] = tuple(NavItem(h, label, h == current) for h, label in self.nav_entries())
+        return found
 
     # the pages
 
@@ -335,8 +415,7 @@ class Site:
             "letter.html", title, "../", canonical=permalink, title=title, article=article,
             credits=[(r, n) for r, n in info.credits], rights=info.rights, citation=self.citation(info),
             permalink=permalink, source_href=f"{info.slug}.xml", nav_links=[
-                {"label": label, "href": href, "rel": rel, "title": bounded(t), "date": date}
-                for label, href, rel, t, date in self.nav_links(index)],
+                NavLink(label, href, rel, bounded(t), date) for label, href, rel, t, date in self.nav_links(index)],
             jsonld=Markup(self.json_ld(info)) if permalink else "", search_data=Markup(self.search_data(info)),
             search_summary=self.search_summary(info),
         )
@@ -465,7 +544,7 @@ class Site:
                 if used[role]:
                     word = PLACE_SENT_WORDS if kind == "place" and role == "sent" else ROLE_WORDS[role]
                     groups.append({"label": t(word), "letters": [
-                        {"href": self.letter_href(i, ""), "title": bounded(fold(i.letter.title))} for i in used[role]]})
+                        self.letter_link(i) for i in used[role]]})
             life = f"{ent.birth or '?'} – {ent.death or '?'}" if ent.birth or ent.death else ""
             views.append({
                 "id": ent.id, "label": ent.label, "also": list(ent.names[1:]), "life": life, "note": ent.note or "",
@@ -480,7 +559,7 @@ class Site:
         pairs.sort(key=lambda p: (p[0].repository.casefold(), (p[0].collection or "").casefold(), natural_key(p[0].idno), p[1].slug))
         rows = [{"repository": cn.repository, "collection": cn.collection or "", "idno": cn.idno, "url": cn.url,
                  "note": certainty_note(cn, self.t) or "",
-                 "letter": {"href": self.letter_href(info, ""), "title": bounded(fold(info.letter.title))}}
+                 "letter": self.letter_link(info)}
                 for cn, info in pairs]
         heading = self.t("Concordance of call numbers")
         return self.page("concordance.html", heading, "", "concordance.html", rows=rows)
