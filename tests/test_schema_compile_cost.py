@@ -67,9 +67,9 @@ def test_a_slow_schema_is_not_compiled_by_every_worker_for_a_few_letters(
     jobs: list[int] = []
     real_map = LocalExecutor.map
 
-    def recording(self: LocalExecutor, fn: Any, context: Any, items: Any) -> Any:
+    def recording(self: LocalExecutor, fn: Any, context: Any, items: Any, size: int | None = None) -> Any:
         jobs.append(self.jobs)
-        return real_map(self, fn, context, items)
+        return real_map(self, fn, context, items, size)
 
     monkeypatch.setattr(letter_pass, "compile_schema", slow)
     monkeypatch.setattr(LocalExecutor, "map", recording)

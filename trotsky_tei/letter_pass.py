@@ -23,10 +23,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import hashlib
+import itertools
 import json
+import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +57,10 @@ RECORDLESS_CONSUMERS = frozenset({"validate"})
 # longer than the letters left to check would take here is not compiled again by each worker: they are checked here
 LETTER_SECONDS = 0.005
 SLOW_SCHEMA_SECONDS = 0.5
+# a letter to process, as a task takes it: (path, registry folder, its bytes, the problems of reading it)
+Item = tuple[str, str, bytes | None, tuple[Diagnostic, ...]]
+BATCH = 8  # letters per task: enough for a task to be worth sending to a process
+LOOKAHEAD = 64  # letters to process read before the work starts (the rest are read as the work goes on)
 
 
 # --- what a run asks for ---------------------------------------------------------------------------------
@@ -372,7 +379,7 @@ def process_letter(run: Run, path: str, registry_key: str, data: bytes | None, r
     return LetterOutcome(path, digest, run.letter_key(registry_key, digest, found), found, meta, parts, extra)
 
 
-def process_batch(run: Run, batch: Sequence[tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]) -> list[LetterOutcome]:
+def process_batch(run: Run, batch: Sequence[Item]) -> list[LetterOutcome]:
     """One task: a few letters in a row (so a task is worth sending to a process)."""
     return [process_letter(run, *item) for item in batch]
 
@@ -571,33 +578,46 @@ class CorpusPass:
     ) -> list[LetterOutcome]:
         """Each file's outcome: from the store where its key is unchanged, else from a task (main docs: none)."""
         slots: list[LetterOutcome | None] = []
-        todo: list[tuple[int, tuple[str, str, bytes | None, tuple[Diagnostic, ...]]]] = []
         self.used_ids: set[str] = set()  # the registry ids the letters point to (TT602)
         if self.store is not None:
             self.store.prefetch([p for p, r in zip(files, reals, strict=True) if r not in main_docs])
-        for path, real_path, folder in zip(files, reals, folders, strict=True):
-            if real_path in main_docs:
-                slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[real_path].kind)))
-                continue
-            data, read_diags = read_bytes(path)
-            hit = self._cached(run, path, folder, data) if data is not None else None
-            slots.append(hit)
-            if hit is not None:
-                self._keep_source(hit, data)
-            else:
-                todo.append((len(slots) - 1, (path, folder, data, tuple(read_diags))))
-        done = len(files) - len(todo)
-        if progress is not None:
-            progress(done, len(files))
+        done = 0  # files whose outcome is known
+        read_all = False
+
+        def to_process() -> Iterator[tuple[int, Item]]:
+            """Each file read (once), hashed and looked up in the store, in order; a letter to process is handed out
+            when the executor asks for it, so that the bytes of only a few batches of letters are held at a time."""
+            nonlocal done, read_all
+            for path, real_path, folder in zip(files, reals, folders, strict=True):
+                if real_path in main_docs:
+                    slots.append(LetterOutcome(path, "", "", (), LetterMeta(kind=main_docs[real_path].kind)))
+                    done += 1
+                    continue
+                data, read_diags = read_bytes(path)
+                hit = self._cached(run, path, folder, data) if data is not None else None
+                slots.append(hit)
+                if hit is not None:
+                    self._keep_source(hit, data)
+                    done += 1
+                else:
+                    yield len(slots) - 1, (path, folder, data, tuple(read_diags))
+            read_all = True
+
+        reading = to_process()
+        ahead = list(itertools.islice(reading, LOOKAHEAD))
         executor = self.executor
-        if todo:
+        if ahead:
             run.schema()  # compiled here first, so that a schema that cannot be used stops the run before any work
             run.schematron()
             # lxml's compiled RELAX NG cannot be sent to a worker (it does not pickle, and workers are not forked): each
             # compiles its own. For a schema as large as tei_all (seconds) that is worth it only for many letters
-            if (isinstance(executor, LocalExecutor) and executor.jobs > 1 and run.schema_seconds >= SLOW_SCHEMA_SECONDS
-                    and len(todo) * LETTER_SECONDS < run.schema_seconds):
-                executor = LocalExecutor(1)
+            if isinstance(executor, LocalExecutor) and executor.jobs > 1 and run.schema_seconds >= SLOW_SCHEMA_SECONDS:
+                enough = math.ceil(run.schema_seconds / LETTER_SECONDS)
+                ahead += itertools.islice(reading, max(0, enough - len(ahead)))  # read on until it is clear
+                if len(ahead) * LETTER_SECONDS < run.schema_seconds:
+                    executor = LocalExecutor(1)
+        if progress is not None:
+            progress(done, len(files))
         flushed = 0
 
         def flush() -> None:
@@ -617,10 +637,19 @@ class CorpusPass:
                 flushed += 1
 
         flush()
-        index = iter(todo)
-        for batch in executor.map(process_batch, run, _batches([item for _, item in todo])):
+        todo = itertools.chain(ahead, reading)
+        given: deque[tuple[int, Item]] = deque()  # (slot, item) of the letters handed out, in order
+
+        def batches() -> Iterator[list[Item]]:
+            while batch := list(itertools.islice(todo, BATCH)):
+                given.extend(batch)
+                yield [item for _, item in batch]
+
+        # how many batches there are at most: the workers worth starting (all of them, unless every file is read)
+        size = math.ceil(len(ahead) / BATCH) if read_all else math.ceil(len(files) / BATCH)
+        for batch in executor.map(process_batch, run, batches(), size=size):
             for outcome in batch:
-                slot, item = next(index)
+                slot, item = given.popleft()
                 outcome.link(run.registries[item[1]])
                 slots[slot] = outcome
                 self._keep_source(outcome, item[2])
@@ -632,6 +661,9 @@ class CorpusPass:
                 if progress is not None:
                     progress(done, len(files))
             flush()
+        if progress is not None:
+            progress(done, len(files))
+        flush()  # the files read after the last letter processed
         return [s for s in slots if s is not None]
 
     def _keep_source(self, outcome: LetterOutcome, data: bytes | None) -> None:
@@ -716,10 +748,6 @@ class CorpusPass:
                     meta = LetterMeta(kind=doc.kind, diagnostics=(("validate", diags),))
                     self.store.put(path, doc.digest, key, "[]", meta_to_json(meta), {})
             result.corpus[path].extend(diags)
-
-
-def _batches(items: list[Any], size: int = 8) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def duplicate_letter_ids(found: Sequence[tuple[str, tuple[str, int] | None]]) -> list[Diagnostic]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .errors import UsageError
@@ -56,12 +56,21 @@ def default_jobs(jobs: int | None) -> int:
 
 
 class Executor(Protocol):
-    """Runs `fn(context, item)` for each item and yields the results in input order."""
+    """Runs `fn(context, item)` for each item and yields the results in input order. `items` may be a generator
+    (taken from as the work goes on); `size` then says how many items there are at most (how many workers to start)."""
 
-    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]: ...
+    def map(self, fn: Callable[[C, T], R], context: C, items: Iterable[T], size: int | None = None) -> Iterator[R]: ...
 
 
-def _ordered(pool: FuturesExecutor, submit: Callable[[T], Future[R]], items: Sequence[T], window: int) -> Iterator[R]:
+def _size(items: Iterable[Any], size: int | None) -> int:
+    """How many items there are at most: `size`, else the length of `items` (a sequence)."""
+    if size is not None:
+        return size
+    assert isinstance(items, Sequence), "a generator of items needs its size"
+    return len(items)
+
+
+def _ordered(pool: FuturesExecutor, submit: Callable[[T], Future[R]], items: Iterable[T], window: int) -> Iterator[R]:
     pending: deque[Future[R]] = deque()
     source = iter(items)
     for item in source:
@@ -90,7 +99,7 @@ class _Made:
 
 
 def _ordered_with_here(
-    submit: Callable[[T], Future[R]], here: Callable[[T], R], items: Sequence[T], window: int,
+    submit: Callable[[T], Future[R]], here: Callable[[T], R], items: Iterable[T], window: int,
 ) -> Iterator[R]:
     """`_ordered`, with this process as one more worker: whenever the next result is not ready (the workers are
     starting, or busy), this process does an item itself: the earliest one no worker has started (taken back from
@@ -143,8 +152,8 @@ class LocalExecutor:
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = default_jobs(jobs)
 
-    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]:
-        n = min(self.jobs, len(items))
+    def map(self, fn: Callable[[C, T], R], context: C, items: Iterable[T], size: int | None = None) -> Iterator[R]:
+        n = min(self.jobs, _size(items, size))
         if n <= 1:
             yield from (fn(context, item) for item in items)
             return
@@ -171,10 +180,10 @@ class DaskExecutor:
             ) from exc
         self.address = address
 
-    def map(self, fn: Callable[[C, T], R], context: C, items: Sequence[T]) -> Iterator[R]:
+    def map(self, fn: Callable[[C, T], R], context: C, items: Iterable[T], size: int | None = None) -> Iterator[R]:
         import distributed
 
-        if not items:
+        if not _size(items, size):
             return
         connect: Any = distributed.Client  # untyped: the results are checked where they are used
         try:
