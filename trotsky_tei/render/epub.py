@@ -229,7 +229,7 @@ class Book:
 
     data: EditionData
     mode: str = "reading"
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | Callable[[], str]] = field(default_factory=dict)  # a page, or what makes it (`add`)
     spine: list[str] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -242,8 +242,13 @@ class Book:
     def lang(self) -> str:
         return book_lang(self.data.edition)
 
-    def add(self, name: str, title: str, body: str, *, in_toc: bool = True, lang: str | None = None) -> None:
-        self.files[name] = xhtml_page(title, body, lang or self.lang)
+    def add(self, name: str, title: str, body: str | Callable[[], str], *, in_toc: bool = True, lang: str | None = None) -> None:
+        """A page of the book; a `body` to call is made only when the page is zipped (a register of a large edition
+        is megabytes: no more than one is held at a time)."""
+        if callable(body):
+            self.files[name] = lambda: xhtml_page(title, body(), lang or self.lang)
+        else:
+            self.files[name] = xhtml_page(title, body, lang or self.lang)
         self.spine.append(name)
         if in_toc:
             self.toc.append((name, title))
@@ -284,8 +289,10 @@ class Book:
     def register(self, kind: str, page: str, heading: str) -> None:
         kinds = (kind, "repository") if kind == "org" else (kind,)
         entries = sorted((e for k in kinds for e in self.data.registry.by_kind(k)), key=lambda e: (e.label.casefold(), e.id))
-        if not entries:
-            return
+        if entries:
+            self.add(f"{page}.xhtml", self.t(heading), lambda: self._register_body(kind, heading, entries))
+
+    def _register_body(self, kind: str, heading: str, entries: list[Entity]) -> str:
         t = self.t
         blocks = [f'<section epub:type="index" class="register">\n<h1>{esc(t(heading))}</h1>']
         for ent in entries:
@@ -310,7 +317,7 @@ class Book:
             lines.append("</section>")
             blocks.append("\n".join(lines))
         blocks.append("</section>")
-        self.add(f"{page}.xhtml", t(heading), "\n".join(blocks))
+        return "\n".join(blocks)
 
     def colophon(self) -> None:
         ed, t = self.data.edition, self.t
@@ -487,7 +494,8 @@ def _write_book(
                         book.toc[at[chapter_name]] = (chapter_name, title)
                     text = book.nav()
                 else:
-                    text = book.files[name]
+                    made = book.files.pop(name)
+                    text = made() if callable(made) else made
                 zf.writestr(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), text.encode("utf-8"))
         os.chmod(tmp, 0o666 & ~umask())
         tmp.replace(path)
