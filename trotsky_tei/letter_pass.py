@@ -12,10 +12,10 @@
     results (small) ──▶ corpus-wide checks (TT204, TT602) ─▶ the caller: cross-letter pages, the book, the manifest
 
 A consumer is a function `(doc) -> Part` in `consumers.CONSUMERS`; a new output is one more row there. The main process
-reads each file's bytes once (to key it), a worker parses them once; registry files and the edition file are parsed
-once in the main process, where they are also checked. With a `Store`, a letter whose bytes and context (the registry
-entries it looked up, the edition, the options, the tool's code) did not change is not processed again: its results,
-diagnostics included, come from the store.
+reads each file's bytes once (to key it), its task (in this process or a worker) parses them once; registry files and
+the edition file are parsed once in the main process, where they are also checked. With a `Store`, a letter whose bytes
+and context (the registry entries it looked up, the edition, the options, the tool's code) did not change is not
+processed again: its results, diagnostics included, come from the store.
 """
 
 from __future__ import annotations
