@@ -11,7 +11,7 @@ from __future__ import annotations
 import filecmp
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..store import Store
@@ -57,6 +57,9 @@ class Outputs:
         if key is not None and self.fresh(rel, key):
             self.kept.append(rel)
             return False
+        return self._write_made(rel, key, make)
+
+    def _write_made(self, rel: str, key: str | None, make: Callable[[Path], None]) -> bool:
         path = self.root / rel
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
         os.close(fd)
@@ -75,13 +78,16 @@ class Outputs:
         (self.kept if same else self.written).append(rel)
         return not same
 
-    def write(self, rel: str, key: str | None, make: Callable[[], str | bytes]) -> bool:
-        """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written."""
+    def write(self, rel: str, key: str | None, make: Callable[[], str | bytes | Iterator[str]]) -> bool:
+        """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written.
+        `make` may give the text in pieces (a large page): they are written as they come, never held whole."""
         self.seen.add(rel)
         if key is not None and self.fresh(rel, key):
             self.kept.append(rel)
             return False
         data = make()
+        if not isinstance(data, (str, bytes)):
+            return self._write_made(rel, key, lambda tmp: _write_pieces(tmp, data))
         raw = data.encode("utf-8") if isinstance(data, str) else data
         path = self.root / rel
         old, _why = read_bytes(path)  # never blocks on a FIFO someone left there (atomic_write then refuses it)
@@ -118,3 +124,9 @@ class Outputs:
                     os.rmdir(dirpath)
         if self.store is not None:
             self.store.forget_outputs(rel for rel in self.last if rel not in self.seen)
+
+
+def _write_pieces(path: Path, pieces: Iterator[str]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as f:  # the text as it is: no line endings translated
+        for piece in pieces:
+            f.write(piece)

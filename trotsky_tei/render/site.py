@@ -129,6 +129,17 @@ class Templates:
         env = self.environment(lang)
         return str(self._guard(name, lambda: env.get_template(name).render(values)))
 
+    def pieces(self, name: str, lang: Lang, values: Mapping[str, Any]) -> Iterator[str]:
+        """`render` in pieces, as the template makes them (the same text): a large page is never held whole."""
+        env = self.environment(lang)
+        template = self._guard(name, lambda: env.get_template(name))
+        found = template.generate(values)
+        while True:
+            piece = self._guard(name, lambda: next(found, None))
+            if piece is None:
+                return
+            yield piece
+
     def _guard(self, name: str, make: Callable[[], Any]) -> Any:
         from jinja2 import TemplateError, TemplateSyntaxError
 
@@ -369,6 +380,14 @@ class Site:
         return html_lang(edition)[0] or self.lang.code
 
     def page(self, template: str, heading: str, root: str, current: str = "", canonical: str = "", **values: Any) -> str:
+        return self.templates.render(template, self.lang, self._shell(heading, root, current, canonical, values))
+
+    def page_pieces(self, template: str, heading: str, root: str, current: str = "", **values: Any) -> Iterator[str]:
+        """`page` as the template makes it, in pieces (`Templates.pieces`)."""
+        return self.templates.pieces(template, self.lang, self._shell(heading, root, current, "", values))
+
+    def _shell(self, heading: str, root: str, current: str, canonical: str, values: dict[str, Any]) -> dict[str, Any]:
+        """What every page's template is given (the shell: menu, titles, language), then the page's own values."""
         ed = self.data.edition
         shell = {
             "lang": self.html_lang(),
@@ -380,7 +399,7 @@ class Site:
             "mode": self.mode,
             "heading": heading,
         }
-        return self.templates.render(template, self.lang, {**shell, **values})
+        return {**shell, **values}
 
     def nav(self, current: str) -> tuple[NavItem, ...]:
         """The menu as a page shows it (`current`: the page's own entry), made once per page of the menu."""
@@ -530,7 +549,8 @@ class Site:
                     links.append((word, href, "" if same else rel, fold(other.letter.title), t.date(other.letter.date)))
         return tuple(links)
 
-    def register_page(self, kind: str, page: str, heading: str) -> str:
+    def register_page(self, kind: str, page: str, heading: str) -> Iterator[str]:
+        """A register's page, in pieces: it lists every letter that names each entry (megabytes for a large edition)."""
         t = self.t
         kinds = (kind, "repository") if kind == "org" else (kind,)
         entries = [e for k in kinds for e in self.data.registry.by_kind(k)]
@@ -552,7 +572,7 @@ class Site:
                 "letters": groups,
                 "correspondences": [self.correspondence_link(c, "") for c in by_member.get(ent.id, ())],
             })
-        return self.page("register.html", t(heading), "", f"{page}.html", entries=views)
+        return self.page_pieces("register.html", t(heading), "", f"{page}.html", entries=views)
 
     def concordance_page(self) -> str:
         pairs = [(cn, info) for info in self.data.letters for cn in info.letter.call_numbers]
@@ -758,8 +778,9 @@ class Site:
 
     # writing
 
-    def cross_pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
-        """(relative path, page maker) for the pages that span letters, in a stable order."""
+    def cross_pages(self) -> Iterator[tuple[str, Callable[[], str | Iterator[str]]]]:
+        """(relative path, page maker) for the pages that span letters, in a stable order (a maker gives the page, or
+        its pieces: `Outputs.write` takes both)."""
         yield "index.html", self.index_page
         yield "timeline.html", self.timeline_page
         for year in self.years():
@@ -774,7 +795,7 @@ class Site:
             yield "search.html", self.search_page
         yield "about.html", self.about_page
 
-    def pages(self) -> Iterator[tuple[str, Callable[[], str]]]:
+    def pages(self) -> Iterator[tuple[str, Callable[[], str | Iterator[str]]]]:
         """(relative path, page maker) for every page, in a stable order."""
         yield "index.html", self.index_page
         for i, info in enumerate(self.data.letters):
