@@ -184,7 +184,7 @@ def build(
             site.write(outputs, keys, prefix="site/", record_keys=record_keys)
             clock.lap("site")
             # what the index reads of each page: its letter's results in this shell (the navigation is not indexed)
-            search_key = key_of(site.shell_key(), [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
+            search_key = key_of(site.shell_key, [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])
             search_step = _search_step(site, search, search_key)
             clock.lap("search")
             pages = _counts(outputs, "site/letters/", ".html")  # the TEI sources beside them are not pages

@@ -39,6 +39,7 @@ class Store:
             path = Path(self._tmp.name) / "store.sqlite"
         self.path = Path(path)
         self.db = self._open(reset)
+        self._puts = 0  # letters stored by this run (`_commit_now_and_then`)
 
     def _open(self, reset: bool) -> sqlite3.Connection:
         if reset:  # everything is made again; the list of files the last build wrote is kept (what prune may remove)
@@ -88,7 +89,7 @@ class Store:
 
     def _commit_now_and_then(self) -> None:
         """Commit every `COMMIT_EVERY` letters stored: the journal (and what a killed run loses) stays small."""
-        self._puts = self.__dict__.get("_puts", 0) + 1
+        self._puts += 1
         if self._puts % COMMIT_EVERY == 0:
             self.db.execute("COMMIT")
             self.db.execute("BEGIN")

@@ -21,7 +21,6 @@ from ..i18n import N_
 from ..model import Letter, Mention
 from ..rules.dates import check_w3c
 from ..xmlfile import TEI_NS, XML_LANG, line_of, local_name
-from . import langtags
 from .core import (
     ApparatusEntry,
     Handler,
@@ -40,6 +39,7 @@ from .core import (
     text_lang,
     witness_sigla,
 )
+from .langtags import html_lang
 
 OPS_NS = "http://www.idpf.org/2007/ops"
 EPUB_TYPE = f"{{{OPS_NS}}}type"
@@ -53,8 +53,6 @@ LIST_CHILDREN = {"ul": ("li",), "ol": ("li",), "dl": ("dt", "dd", "div")}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
 _WITH_LANG = etree.XPath("descendant-or-self::*[@xml:lang]")
-# the HTML lang of an xml:lang value: a letter's text repeats a few values many times
-html_lang = functools.lru_cache(maxsize=1024)(langtags.html_lang)
 
 
 @functools.lru_cache(maxsize=1024)

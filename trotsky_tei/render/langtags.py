@@ -9,6 +9,7 @@ these tables can produce).
 
 from __future__ import annotations
 
+import functools
 import re
 
 # ISO 639-2 three-letter codes (terminology and bibliographic) that have a two-letter ISO 639-1 equivalent, which
@@ -94,6 +95,7 @@ def _private_use(subtags: list[str]) -> bool:
     return len(subtags) > 1 and subtags[0] == "x" and all(_PRIVATE.fullmatch(s) for s in subtags[1:])
 
 
+@functools.lru_cache(maxsize=1024)  # a letter's text repeats a few values many times
 def html_lang(value: str | None) -> tuple[str, str]:
     """(the HTML `lang` for an `xml:lang` value, "" when none; the part of the value that had to be left out).
 

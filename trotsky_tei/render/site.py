@@ -8,6 +8,7 @@ page. Every label comes from the message catalogue of the edition's language (`t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -346,14 +347,9 @@ class Site:
 
     # the shell
 
+    @functools.cached_property
     def nav_entries(self) -> tuple[tuple[str, str], ...]:
         """The site's menu: letters, timeline, correspondences, the registers, the concordance, search, about."""
-        found: tuple[tuple[str, str], ...] | None = self.__dict__.get("_nav")
-        if found is None:
-            found = self.__dict__["_nav"] = self._nav_entries()
-        return found
-
-    def _nav_entries(self) -> tuple[tuple[str, str], ...]:
         t = self.t
         entries = [("index.html", t("Letters")), ("timeline.html", t("Timeline")), ("correspondences.html", t("Correspondences"))]
         entries += [(f"{page}.html", t(heading)) for _kind, page, heading in register_kinds(self.data.registry)]
@@ -363,14 +359,9 @@ class Site:
         entries.append(("about.html", t("About")))
         return tuple(entries)
 
+    @functools.cached_property
     def html_lang(self) -> str:
         """The pages' language: the labels' (the edition's own tag where the labels are in it, e.g. "de-AT")."""
-        found: str | None = self.__dict__.get("_html_lang")
-        if found is None:
-            found = self.__dict__["_html_lang"] = self._html_lang()
-        return found
-
-    def _html_lang(self) -> str:
         from ..i18n import choose
 
         edition = self.data.edition.language
@@ -390,7 +381,7 @@ class Site:
         """What every page's template is given (the shell: menu, titles, language), then the page's own values."""
         ed = self.data.edition
         shell = {
-            "lang": self.html_lang(),
+            "lang": self.html_lang,
             "page_title": heading if heading == ed.title else f"{heading} · {ed.title}",
             "root": root,
             "edition": ed,
@@ -406,7 +397,7 @@ class Site:
         menus: dict[str, tuple[NavItem, ...]] = self.__dict__.setdefault("_menus", {})
         found = menus.get(current)
         if found is None:
-            found = menus[current] = tuple(NavItem(h, label, h == current) for h, label in self.nav_entries())
+            found = menus[current] = tuple(NavItem(h, label, h == current) for h, label in self.nav_entries)
         return found
 
     # the pages
@@ -763,7 +754,7 @@ class Site:
         """The search index of this site's letter pages, as written (`pagefind/`): only those of its letters."""
         from .search import index_site
 
-        return index_site(self.out, lang=self.html_lang(), pages=[self.letter_href(i, "") for i in self.data.letters])
+        return index_site(self.out, lang=self.html_lang, pages=[self.letter_href(i, "") for i in self.data.letters])
 
     # the sitemap
 
@@ -804,14 +795,12 @@ class Site:
 
     def page_key(self, index: int, letter_key: str) -> str:
         """What a letter page is made from: the letter's results, its slug, the letters around it, the shell."""
-        return key_of(letter_key, self.data.letters[index].slug, self.nav_links(index), self.shell_key())
+        return key_of(letter_key, self.data.letters[index].slug, self.nav_links(index), self.shell_key)
 
+    @functools.cached_property
     def shell_key(self) -> str:
-        found: str | None = self.__dict__.get("_shell_key")
-        if found is None:
-            found = self.__dict__["_shell_key"] = key_of(
-                self.data.edition, self.mode, self.lang, self.search, self.templates.key(), register_kinds(self.data.registry))
-        return found
+        """What every page's shell is made from: the edition, mode, language, search, templates and menu."""
+        return key_of(self.data.edition, self.mode, self.lang, self.search, self.templates.key(), register_kinds(self.data.registry))
 
     def write(
         self, outputs: Outputs, keys: Sequence[str] | None = None, *, prefix: str = "",
@@ -829,7 +818,7 @@ class Site:
             if progress is not None:
                 progress("letters/")
         shown = record_keys if record_keys is not None else keys
-        cross = key_of(self.shell_key(), self.data.registry.content_key(), shown, [i.slug for i in self.data.letters])
+        cross = key_of(self.shell_key, self.data.registry.content_key(), shown, [i.slug for i in self.data.letters])
         for rel, make in self.cross_pages():
             outputs.write(prefix + rel, key_of(cross, rel) if keys is not None else None, make)
             if progress is not None:
