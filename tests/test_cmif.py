@@ -10,6 +10,7 @@ import pytest
 from lxml import etree, isoschematron
 
 from trotsky_tei.cli import main
+from trotsky_tei.model import Edition
 from trotsky_tei.render.cmif import source_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -226,3 +227,20 @@ def test_a_non_cc_licence_is_not_replaced_silently(tmp_path, capsys):
     assert main(["export", "cmif", str(corpus), "-o", str(out), "--licence", CC_BY]) == 0 and out.exists()
     assert main(["export", "cmif", str(corpus), "-o", str(tmp_path / "x.xml"), "--licence", "https://example.org/terms"]) == 2
     assert not (tmp_path / "x.xml").exists()
+
+
+@pytest.mark.parametrize("base_url", [None, "https://example.org/ed"])
+@pytest.mark.parametrize("letters", [0, 1, 3])
+def test_pieces_are_the_bytes_of_the_tree(base_url, letters):
+    """build writes the CMIF file in pieces (one letter's elements at a time): the same text as the whole tree."""
+    from trotsky_tei.render.cmif import CmifOptions, CmifRecord, build_cmif, cmif_pieces, serialise
+
+    edition = Edition(title="Letters & <Papers>", editors=("A. Editor",), licence_url=CC_BY, identifier="ed")
+    options = CmifOptions(base_url=base_url, date="2026-12-02")
+    sent = ("sent", (("persName", "Trotsky, Leon", (("ref", "http://viaf.org/viaf/1"),)), ("date", "", (("when", "1929-04-30"),))))
+    received = ("received", (("persName", "Overstraeten", ()),))
+    records = [CmifRecord(f"l{i % 2}", f"Letter “{i}” <b>", f"letters/l{i}.xml", (sent, received), ("print",), (f"1929-0{i + 1}", ""))
+               for i in range(letters)]  # l0 twice with three letters: the second source id is told apart by its path
+    whole = serialise(build_cmif(records, edition, options)[0]).decode("utf-8")
+    assert "".join(cmif_pieces(records, edition, options)) == whole
+    assert whole.count("<correspDesc") == letters

@@ -132,7 +132,7 @@ def build(
     """
     from .letter_pass import CheckOptions, CorpusPass, PassOptions
     from .parallel import make_executor
-    from .render.cmif import CmifOptions, build_cmif, file_diagnostics, refused, serialise
+    from .render.cmif import CmifOptions, cmif_pieces, file_diagnostics, refused
 
     corpus_path, out_path = Path(corpus), Path(out)
     if not corpus_path.is_dir():
@@ -255,7 +255,7 @@ def build(
             else:
                 records = [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None]
                 cmif_key = key_of(data.edition, cmif_options, [o.meta.value_key("cmif") for o in _in_order(passed, data)])
-                outputs.write("cmif.xml", cmif_key, lambda: serialise(build_cmif(records, data.edition, cmif_options)[0]))
+                outputs.write("cmif.xml", cmif_key, lambda: cmif_pieces(records, data.edition, cmif_options))
                 result.steps.append(Step("cmif", _status(cmif_diags), f"cmif.xml, {_count(cmif_diags)}"))
             known = {(d.path, d.code, d.line) for d in result.diagnostics}
             result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)

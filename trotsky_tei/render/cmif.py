@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -271,9 +271,60 @@ def build_cmif(
     Without a Creative Commons licence (`options.licence`, else the edition's) the diagnostics hold the error TT721
     and the tree lacks its `availability`: it is not a CMIF file and must not be written.
     """
-    diags = file_diagnostics(edition, options, out_name)
-    base = options.base_url.rstrip("/") + "/" if options.base_url else None
+    root, sd, profile = _frame(edition, options, out_name)
+    base = _base(options)
+    for record, sid in _sourced(records):
+        _bibl(sd, record, sid, edition, base)
+        _desc(profile, record, sid, base)
+    _finish(root, sd, profile, edition, base)
+    return etree.ElementTree(root), sorted(set(file_diagnostics(edition, options, out_name)))
 
+
+def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOptions, out_name: str = "cmif.xml") -> Iterator[str]:
+    """The text of `serialise(build_cmif(records, ...)[0])`, in pieces: the frame with one bibl and one correspDesc
+    standing for all of them, each letter's elements made, indented and serialised one at a time in their places.
+
+    The CMIF file of a large edition is megabytes of XML, and its whole tree several times that: the build's peak
+    memory was this file's tree. The bytes are the same (tests/test_cmif.py compares them).
+    """
+    if not records:  # the frame alone: a placeholder bibl, no profileDesc
+        yield serialise(build_cmif(records, edition, options, out_name)[0]).decode("utf-8")
+        return
+    root, sd, profile = _frame(edition, options, out_name)
+    base = _base(options)
+    holes = (etree.SubElement(sd, f"{{{TEI_NS}}}bibl"), etree.SubElement(profile, f"{{{TEI_NS}}}correspDesc"))
+    _finish(root, sd, profile, edition, base)
+    frame = serialise(etree.ElementTree(root)).decode("utf-8")
+    sourced = list(_sourced(records))
+    for hole, make in zip(holes, (lambda r, s: _bibl(sd, r, s, edition, base), lambda r, s: _desc(profile, r, s, base)), strict=True):
+        shown = etree.tostring(hole, encoding="unicode", with_tail=False).replace(_XMLNS, "", 1)
+        before, frame = frame.split(shown, 1)
+        yield before
+        parent, level = hole.getparent(), _depth(hole)
+        between = "\n" + "  " * level  # what etree.indent puts between siblings at this depth
+        assert parent is not None
+        for i, (record, sid) in enumerate(sourced):
+            el = make(record, sid)
+            etree.indent(el, space="  ", level=level)
+            yield (between if i else "") + etree.tostring(el, encoding="unicode", with_tail=False).replace(_XMLNS, "", 1)
+            parent.remove(el)  # one letter's elements at a time
+    yield frame
+
+
+_XMLNS = f' xmlns="{TEI_NS}"'  # what lxml declares on an element of the frame serialised alone
+
+
+def _depth(el: etree._Element) -> int:
+    return sum(1 for _ in el.iterancestors())
+
+
+def _base(options: CmifOptions) -> str | None:
+    return options.base_url.rstrip("/") + "/" if options.base_url else None
+
+
+def _frame(edition: Edition, options: CmifOptions, out_name: str) -> tuple[etree._Element, etree._Element, etree._Element]:
+    """The CMIF document without its letters: (root, sourceDesc, profileDesc)."""
+    base = _base(options)
     # lxml-stubs types nsmap keys as str; None is how lxml names the default namespace
     root = etree.Element(f"{{{TEI_NS}}}TEI", nsmap={None: TEI_NS})  # type: ignore[dict-item]
     header = _el(root, "teiHeader")
@@ -296,34 +347,60 @@ def build_cmif(
         _el(_el(ps, "availability"), "licence", licence[1], target=licence[0])
     sd = _el(fd, "sourceDesc")
     profile = _el(header, "profileDesc")
+    return root, sd, profile
+
+
+def _sourced(records: Iterable[CmifRecord]) -> Iterator[tuple[CmifRecord, str]]:
+    """Each record with its source bibl's id."""
     used: set[str] = set()
     for record in records:
-        page = f"{base}letters/{_slug(record.letter_id)}.html" if base else None
-        desc = etree.SubElement(profile, f"{{{TEI_NS}}}correspDesc")
-        if page:
-            desc.set("ref", page)
         sid = source_id(record.letter_id)
         if sid in used:  # two files share an xml:id: the later one (in date and path order) is told apart by its path
             sid = source_id(f"{record.letter_id}@{Path(record.path).as_posix()}")
-        desc.set("source", f"#{sid}")
-        for kind, elements in record.actions:
-            action = _el(desc, "correspAction", type=kind)
-            for tag, text, attrs in elements:
-                _el(action, tag, text or None, **dict(attrs))
         used.add(sid)
-        bibl = _el(sd, "bibl", f"{record.title}. In: {edition.title}", type=_bibl_type(record.source_types, base is not None))
-        bibl.set(XML_ID, sid)
-        if page:
-            bibl.text = (bibl.text or "") + ", "
-            _el(bibl, "ref", page, target=page)
+        yield record, sid
+
+
+def _page(record: CmifRecord, base: str | None) -> str | None:
+    return f"{base}letters/{_slug(record.letter_id)}.html" if base else None
+
+
+def _desc(profile: etree._Element, record: CmifRecord, sid: str, base: str | None) -> etree._Element:
+    """The letter's correspDesc, in `profile`."""
+    desc = etree.SubElement(profile, f"{{{TEI_NS}}}correspDesc")
+    page = _page(record, base)
+    if page:
+        desc.set("ref", page)
+    desc.set("source", f"#{sid}")
+    for kind, elements in record.actions:
+        action = _el(desc, "correspAction", type=kind)
+        for tag, text, attrs in elements:
+            _el(action, tag, text or None, **dict(attrs))
+    return desc
+
+
+def _bibl(sd: etree._Element, record: CmifRecord, sid: str, edition: Edition, base: str | None) -> etree._Element:
+    """The letter's source bibl, in `sd`."""
+    bibl = _el(sd, "bibl", f"{record.title}. In: {edition.title}", type=_bibl_type(record.source_types, base is not None))
+    bibl.set(XML_ID, sid)
+    page = _page(record, base)
+    if page:
+        bibl.text = (bibl.text or "") + ", "
+        _el(bibl, "ref", page, target=page)
+    return bibl
+
+
+def _finish(root: etree._Element, sd: etree._Element, profile: etree._Element, edition: Edition, base: str | None) -> None:
+    """What the letters leave to do: a bibl where there is none, no empty profileDesc, the body, the indent."""
     if len(sd) == 0:  # CMIF requires one bibl; an empty file still says where its letters would come from
         bibl = _el(sd, "bibl", edition.title, type="online" if base else "print")
         bibl.set(XML_ID, source_id(edition.identifier or edition.title))
     if len(profile) == 0:
+        header = profile.getparent()
+        assert header is not None
         header.remove(profile)
     _el(_el(_el(root, "text"), "body"), "p")
     etree.indent(root, space="  ")
-    return etree.ElementTree(root), sorted(set(diags))
 
 
 def serialise(tree: etree._ElementTree) -> bytes:
