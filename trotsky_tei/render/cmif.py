@@ -296,7 +296,13 @@ def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOp
     _finish(root, sd, profile, edition, base)
     frame = serialise(etree.ElementTree(root)).decode("utf-8")
     sourced = list(_sourced(records))
-    for hole, make in zip(holes, (lambda r, s: _bibl(sd, r, s, edition, base), lambda r, s: _desc(profile, r, s, base)), strict=True):
+    def bibl(record: CmifRecord, sid: str) -> etree._Element:
+        return _bibl(sd, record, sid, edition, base)
+
+    def desc(record: CmifRecord, sid: str) -> etree._Element:
+        return _desc(profile, record, sid, base)
+
+    for hole, make in zip(holes, (bibl, desc), strict=True):
         shown = etree.tostring(hole, encoding="unicode", with_tail=False).replace(_XMLNS, "", 1)
         before, frame = frame.split(shown, 1)
         yield before
