@@ -296,6 +296,7 @@ def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOp
     _finish(root, sd, profile, edition, base)
     frame = serialise(etree.ElementTree(root)).decode("utf-8")
     sourced = list(_sourced(records))
+
     def bibl(record: CmifRecord, sid: str) -> etree._Element:
         return _bibl(sd, record, sid, edition, base)
 
@@ -306,9 +307,9 @@ def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOp
         shown = etree.tostring(hole, encoding="unicode", with_tail=False).replace(_XMLNS, "", 1)
         before, frame = frame.split(shown, 1)
         yield before
-        parent, level = hole.getparent(), _depth(hole)
-        between = "\n" + "  " * level  # what etree.indent puts between siblings at this depth
+        parent, level = hole.getparent(), sum(1 for _ in hole.iterancestors())
         assert parent is not None
+        between = "\n" + "  " * level  # what etree.indent puts between siblings at this depth
         for i, (record, sid) in enumerate(sourced):
             el = make(record, sid)
             etree.indent(el, space="  ", level=level)
@@ -318,10 +319,6 @@ def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOp
 
 
 _XMLNS = f' xmlns="{TEI_NS}"'  # what lxml declares on an element of the frame serialised alone
-
-
-def _depth(el: etree._Element) -> int:
-    return sum(1 for _ in el.iterancestors())
 
 
 def _base(options: CmifOptions) -> str | None:
