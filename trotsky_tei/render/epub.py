@@ -9,13 +9,14 @@ markup epubcheck inspects.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import struct
 import tempfile
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -197,13 +198,20 @@ def book_lang(edition: Edition) -> str:
 
 def xhtml_page(title: str, body: str, lang: str) -> str:
     """A complete XHTML5 content document."""
-    return (
+    return "".join(xhtml_pieces(title, (body,), lang))
+
+
+def xhtml_pieces(title: str, body: Iterable[str], lang: str) -> Iterator[str]:
+    """`xhtml_page` as the pieces of its text, the body's as they come: a page too large to hold twice."""
+    yield (
         '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
         f'<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{esc(lang)}" xml:lang="{esc(lang)}">\n'
         f'<head>\n<meta charset="utf-8"/>\n<title>{esc(title)}</title>\n'
         '<link rel="stylesheet" type="text/css" href="style.css"/>\n</head>\n'
-        f"<body>\n{body}\n</body>\n</html>\n"
+        "<body>\n"
     )
+    yield from body
+    yield "\n</body>\n</html>\n"
 
 
 CHAPTER_PREFIX = "letter-"
@@ -229,7 +237,7 @@ class Book:
 
     data: EditionData
     mode: str = "reading"
-    files: dict[str, str | Callable[[], str]] = field(default_factory=dict)  # a page, or what makes it (`add`)
+    files: dict[str, str | Callable[[], Iterable[str]]] = field(default_factory=dict)  # a page, or its pieces (`add`)
     spine: list[str] = field(default_factory=list)
     toc: list[tuple[str, str]] = field(default_factory=list)  # (href, label)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -242,11 +250,13 @@ class Book:
     def lang(self) -> str:
         return book_lang(self.data.edition)
 
-    def add(self, name: str, title: str, body: str | Callable[[], str], *, in_toc: bool = True, lang: str | None = None) -> None:
-        """A page of the book; a `body` to call is made only when the page is zipped (a register of a large edition
-        is megabytes: no more than one is held at a time)."""
+    def add(
+        self, name: str, title: str, body: str | Callable[[], Iterable[str]], *, in_toc: bool = True, lang: str | None = None,
+    ) -> None:
+        """A page of the book; a `body` to call gives the pieces of its text, made only as the page is zipped (a
+        register of a large edition is megabytes: it is never held whole)."""
         if callable(body):
-            self.files[name] = lambda: xhtml_page(title, body(), lang or self.lang)
+            self.files[name] = lambda: xhtml_pieces(title, body(), lang or self.lang)
         else:
             self.files[name] = xhtml_page(title, body, lang or self.lang)
         self.spine.append(name)
@@ -292,9 +302,10 @@ class Book:
         if entries:
             self.add(f"{page}.xhtml", self.t(heading), lambda: self._register_body(kind, heading, entries))
 
-    def _register_body(self, kind: str, heading: str, entries: list[Entity]) -> str:
+    def _register_body(self, kind: str, heading: str, entries: list[Entity]) -> Iterator[str]:
+        """The register's text, an entry at a time (its lines joined by newlines, as are the entries)."""
         t = self.t
-        blocks = [f'<section epub:type="index" class="register">\n<h1>{esc(t(heading))}</h1>']
+        yield f'<section epub:type="index" class="register">\n<h1>{esc(t(heading))}</h1>'
         for ent in entries:
             used = self.data.letters_of(ent.id)
             lines = [f'<section class="register-entry" id="{esc(ent.id)}">\n<h2>{esc(ent.label)}</h2>']
@@ -315,9 +326,8 @@ class Book:
                     lis = "".join(f'<li><a href="{esc(self.chapter_name(i))}">{esc(i.letter.title)}</a></li>' for i in used[role])
                     lines.append(f"<p>{esc(t(word))}:</p>\n<ul>{lis}</ul>")
             lines.append("</section>")
-            blocks.append("\n".join(lines))
-        blocks.append("</section>")
-        return "\n".join(blocks)
+            yield "\n" + "\n".join(lines)
+        yield "\n</section>"
 
     def colophon(self) -> None:
         ed, t = self.data.edition, self.t
@@ -495,7 +505,12 @@ def _write_book(
                     text = book.nav()
                 else:
                     made = book.files.pop(name)
-                    text = made() if callable(made) else made
+                    if callable(made):  # written as it is made: the zip entry's compressor takes the pieces
+                        entry = zf.open(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), "w")
+                        with io.TextIOWrapper(entry, encoding="utf-8", newline="") as out:  # closes the entry
+                            out.writelines(made())
+                        continue
+                    text = made
                 zf.writestr(zip_entry(f"OEBPS/{name}", zipfile.ZIP_DEFLATED), text.encode("utf-8"))
         os.chmod(tmp, 0o666 & ~umask())
         tmp.replace(path)
