@@ -95,6 +95,22 @@ def test_chapter_has_metadata_block_language_and_register_links(book: Path) -> N
     assert 'id="trotsky"' in persons and 'href="letter-l1.xhtml"' in persons
 
 
+def test_register_page_written_in_pieces_is_one_whole_page(book: Path) -> None:
+    """The registers are zipped as they are made, an entry at a time: the page is still one well-formed document,
+    every entry in it once, in the register's order, each on lines of its own."""
+    persons = member(book, "OEBPS/persons.xhtml")
+    assert persons.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n') and persons.endswith("</html>\n")
+    root = etree.fromstring(persons.encode("utf-8"))
+    ns = {"h": "http://www.w3.org/1999/xhtml"}
+    ids = root.xpath("//h:section[@class='register-entry']/@id", namespaces=ns)
+    labels = root.xpath("//h:section[@class='register-entry']/h:h2/text()", namespaces=ns)
+    data = collect([str(FIXTURE)])
+    people = sorted(data.registry.by_kind("person"), key=lambda e: (e.label.casefold(), e.id))
+    assert ids == [e.id for e in people] and labels == [e.label for e in people] and len(ids) >= 2
+    assert persons.count("</section>\n<section class=\"register-entry\"") == len(ids) - 1
+    assert "</section>\n</section>\n</body>" in persons
+
+
 def test_title_page_and_colophon_say_what_the_files_say(book: Path) -> None:
     title = member(book, "OEBPS/title.xhtml")
     assert "Test Letters &amp; Papers" in title and "A fixture edition for the site tests" in title
