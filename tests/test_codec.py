@@ -35,3 +35,19 @@ def test_diagnostics_and_nested_tuples() -> None:
     meta = LetterMeta(kind="letter", read=(d,), diagnostics=(("site", (d,)),), letter_id=("l1", 2), used_ids=("a", "b"))
     back = codec.decode(LetterMeta, json.loads(codec.dumps(meta)))
     assert back == meta and back.read[0].severity is Severity.WARNING
+
+
+def test_a_late_value_is_its_json_until_asked_for_and_stored_again_as_it_was() -> None:
+    from trotsky_tei.letter_pass import meta_from_json, meta_to_json
+    from trotsky_tei.render.cmif import CmifRecord
+
+    rec = CmifRecord("l1", "A “title” & more", "letters/l1.xml", (("sent", (("persName", "Leon Trotsky", (("ref", "x"),)),)),),
+                     ("print",), ("1929-04-30", "l1"))
+    meta = LetterMeta(kind="letter", values=(("cmif", rec), ("link-counts", (("ok", 2),))))
+    late = meta.with_late_values()
+    assert isinstance(dict(late.values)["cmif"], codec.Late)  # kept as text: a fifth of the memory
+    assert late.value("cmif") == rec and late.value("link-counts") == (("ok", 2),)
+    assert meta_to_json(late) == meta_to_json(meta)  # stored as the value itself
+    read = meta_from_json(meta_to_json(meta), collect([str(FIXTURE)]).registry)
+    assert isinstance(dict(read.values)["cmif"], codec.Late) and read.value("cmif") == rec
+    assert read.with_late_values() is read

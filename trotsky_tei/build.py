@@ -253,9 +253,9 @@ def build(
                 else:
                     result.steps.append(Step("cmif", "skipped", f"not written: no Creative Commons licence (TT721 ignored), {_count(cmif_diags)}"))
             else:
-                records = [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None]
                 cmif_key = key_of(data.edition, cmif_options, [o.meta.value_key("cmif") for o in _in_order(passed, data)])
-                outputs.write("cmif.xml", cmif_key, lambda: cmif_pieces(records, data.edition, cmif_options))
+                outputs.write("cmif.xml", cmif_key, lambda: cmif_pieces(  # the records decoded only when it is written
+                    [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None], data.edition, cmif_options))
                 result.steps.append(Step("cmif", _status(cmif_diags), f"cmif.xml, {_count(cmif_diags)}"))
             known = {(d.path, d.code, d.line) for d in result.diagnostics}
             result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)

@@ -19,8 +19,26 @@ from .model import Entity
 from .registry import Registry
 
 
+@dataclasses.dataclass(frozen=True)
+class Late:
+    """A stored value kept as its JSON text, decoded each time it is asked for: for a value the main process needs
+    once, late in a run. It names no registry entry (a value that does is decoded at once, to share the entries)."""
+
+    cls: Any
+    text: str
+
+    @classmethod
+    def of(cls, kind: Any, value: Any) -> Late:
+        return cls(kind, dumps(value))
+
+    def decoded(self) -> Any:
+        return decode(self.cls, json.loads(self.text))
+
+
 def _default(value: Any) -> Any:
     """What json's own encoder does not know: records (as lists of their fields), entries ({"@": id}), sets."""
+    if isinstance(value, Late):  # stored again as it was
+        return json.loads(value.text)
     if isinstance(value, Entity):
         if value.local:  # a letter's own entry: in no registry to look it up in again, so stored whole
             return {"@": value.id, "e": [value.kind, value.names, value.idnos, value.birth, value.death, value.note,

@@ -193,6 +193,9 @@ MENTION_CONSUMERS = frozenset({"record", "index"})
 EDITION_CONSUMERS = frozenset({"cmif", "site", "epub"})
 # consumers whose small value is kept (in memory and in the store); the others' values go to the caller only
 STORED_VALUES = frozenset({"link-counts", "record", "cmif"})
+# stored values the main process needs once, at the end of a run (the CMIF file's records): kept as their JSON
+# text until then (a fifth of what a letter's results take in memory), decoded when asked for
+LATE_VALUES = frozenset({"cmif"})
 # the type of each stored value, to read it back from the store
 VALUE_TYPES: dict[str, Any] = {}
 

@@ -275,7 +275,19 @@ class LetterMeta:
         return next((d for name, d in self.diagnostics if name == consumer), ())
 
     def value(self, consumer: str) -> Any:
-        return next((v for name, v in self.values if name == consumer), None)
+        found = next((v for name, v in self.values if name == consumer), None)
+        return found.decoded() if isinstance(found, codec.Late) else found
+
+    def with_late_values(self) -> LetterMeta:
+        """The same results, the values needed only at the end of the run kept as their JSON text (`codec.Late`)."""
+        from .consumers import LATE_VALUES, value_types
+
+        if not any(name in LATE_VALUES and not isinstance(v, codec.Late) for name, v in self.values):
+            return self
+        types = value_types()
+        values = tuple((name, codec.Late.of(types[name], v) if name in LATE_VALUES and not isinstance(v, codec.Late) else v)
+                       for name, v in self.values)
+        return dataclasses.replace(self, values=values)
 
     def title(self, consumer: str) -> str:
         return next((t for name, t in self.titles if name == consumer), "")
@@ -423,10 +435,11 @@ def meta_to_json(meta: LetterMeta) -> str:
 def meta_from_json(text: str, registry: Registry) -> LetterMeta:
     raw = json.loads(text)
     if raw[3]:  # the consumers' values, each by its own type (validate's results have none: nothing to import)
-        from .consumers import value_types
+        from .consumers import LATE_VALUES, value_types
 
         types = value_types()
-        raw[3] = [(name, codec.decode(types[name], v, registry)) for name, v in raw[3]]
+        raw[3] = [(name, codec.Late(types[name], codec.dumps(v)) if name in LATE_VALUES else codec.decode(types[name], v, registry))
+                  for name, v in raw[3]]
     meta: LetterMeta = codec.decode(LetterMeta, raw, registry)
     return meta
 
@@ -634,6 +647,7 @@ class CorpusPass:
                 if outcome.meta.used_ids:
                     self.used_ids.update(outcome.meta.used_ids)
                     outcome.meta = outcome.meta.without_used_ids()
+                outcome.meta = outcome.meta.with_late_values()
                 flushed += 1
 
         flush()
