@@ -244,3 +244,26 @@ def test_pieces_are_the_bytes_of_the_tree(base_url, letters):
     whole = serialise(build_cmif(records, edition, options)[0]).decode("utf-8")
     assert "".join(cmif_pieces(records, edition, options)) == whole
     assert whole.count("<correspDesc") == letters
+    assert "".join(cmif_pieces(iter(records), edition, options)) == whole  # an iterator: gone through once, listed
+
+
+def test_pieces_of_records_kept_as_json_decode_one_at_a_time():
+    """build hands cmif_pieces a view of the letters' records, kept as JSON text: each is decoded as it is reached,
+    and the file is the same as from the records themselves."""
+    from trotsky_tei import codec
+    from trotsky_tei.letter_pass import LetterMeta, LetterOutcome, ValuesOf
+    from trotsky_tei.render.cmif import CmifOptions, CmifRecord, cmif_pieces
+
+    edition = Edition(title="Letters", licence_url=CC_BY, identifier="ed")
+    options = CmifOptions(date="2026-12-02")
+    sent = ("sent", (("persName", "Trotsky, Leon", ()),))
+    received = ("received", (("persName", "Overstraeten", ()),))
+    records = [CmifRecord(f"l{i}", f"Letter {i}", f"letters/l{i}.xml", (sent, received)) for i in range(3)]
+    values = [records[0], None, records[1], records[2]]  # a letter without a record (TT720) is left out
+    outcomes = [LetterOutcome(f"l{i}.xml", "", "", (), LetterMeta(kind="letter", values=(("cmif", v),)).with_late_values())
+                for i, v in enumerate(values)]
+    assert all(isinstance(dict(o.meta.values)["cmif"], codec.Late) for o in outcomes)
+    view = ValuesOf(outcomes, "cmif")
+    assert list(view) == records and list(view) == records  # as often as wanted
+    assert "".join(cmif_pieces(view, edition, options)) == "".join(cmif_pieces(records, edition, options))
+    assert "".join(cmif_pieces(ValuesOf(outcomes[1:2], "cmif"), edition, options)) == "".join(cmif_pieces([], edition, options))

@@ -130,7 +130,7 @@ def build(
     without it the summary says what to install. `check`: the schema and the codes validation reports (as
     `validate --schema/--no-schema/--select/--ignore`).
     """
-    from .letter_pass import CheckOptions, CorpusPass, PassOptions
+    from .letter_pass import CheckOptions, CorpusPass, PassOptions, ValuesOf
     from .parallel import make_executor
     from .render.cmif import CmifOptions, cmif_pieces, file_diagnostics, refused
 
@@ -254,8 +254,8 @@ def build(
                     result.steps.append(Step("cmif", "skipped", f"not written: no Creative Commons licence (TT721 ignored), {_count(cmif_diags)}"))
             else:
                 cmif_key = key_of(data.edition, cmif_options, [o.meta.value_key("cmif") for o in _in_order(passed, data)])
-                outputs.write("cmif.xml", cmif_key, lambda: cmif_pieces(  # the records decoded only when it is written
-                    [r for r in (o.meta.value("cmif") for o in _in_order(passed, data)) if r is not None], data.edition, cmif_options))
+                outputs.write("cmif.xml", cmif_key, lambda: cmif_pieces(  # each record decoded as it is written
+                    ValuesOf(_in_order(passed, data), "cmif"), data.edition, cmif_options))
                 result.steps.append(Step("cmif", _status(cmif_diags), f"cmif.xml, {_count(cmif_diags)}"))
             known = {(d.path, d.code, d.line) for d in result.diagnostics}
             result.diagnostics.extend(d for d in cmif_diags if (d.path, d.code, d.line) not in known)

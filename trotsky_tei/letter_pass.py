@@ -293,6 +293,21 @@ class LetterMeta:
         return next((t for name, t in self.titles if name == consumer), "")
 
 
+@dataclass(frozen=True)
+class ValuesOf:
+    """The value of `consumer` for each outcome that has one, in order, decoded as each is reached: iterated as often
+    as wanted, and the values kept as JSON text (`codec.Late`) are never all decoded at once."""
+
+    outcomes: Sequence[LetterOutcome]
+    consumer: str
+
+    def __iter__(self) -> Iterator[Any]:
+        for outcome in self.outcomes:
+            value = outcome.meta.value(self.consumer)
+            if value is not None:
+                yield value
+
+
 @dataclass
 class LetterOutcome:
     """What the pass gives its caller for each file, in the order of the files."""

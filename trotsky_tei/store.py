@@ -143,6 +143,7 @@ class Store:
                 self._read_ahead(order.pop(path))
             else:
                 del order[path]
+            self._asked = (path, self._names.pop(path, set()))  # for `has_parts`, asked next (if at all)
             return self._rows.pop(path, None)
         row = self.db.execute("SELECT digest, key, lookups, meta, context FROM letter WHERE path = ?", (path,)).fetchone()
         return (row[0], row[1], row[2], row[3], row[4]) if row else None
@@ -170,9 +171,9 @@ class Store:
 
     def has_parts(self, path: str, names: Iterable[str]) -> bool:
         wanted = set(names)
-        ahead: dict[str, set[str]] = self.__dict__.get("_names", {})
-        if path in ahead:
-            return wanted <= ahead.pop(path)
+        asked: tuple[str, set[str]] | None = self.__dict__.get("_asked")
+        if asked is not None and asked[0] == path:  # read ahead with the row `cached` gave
+            return wanted <= asked[1]
         rows = self.db.execute("SELECT name FROM part WHERE path = ?", (path,)).fetchall()
         return wanted <= {r[0] for r in rows}
 

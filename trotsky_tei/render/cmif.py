@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -280,22 +280,26 @@ def build_cmif(
     return etree.ElementTree(root), sorted(set(file_diagnostics(edition, options, out_name)))
 
 
-def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOptions, out_name: str = "cmif.xml") -> Iterator[str]:
+def cmif_pieces(records: Iterable[CmifRecord], edition: Edition, options: CmifOptions, out_name: str = "cmif.xml") -> Iterator[str]:
     """The text of `serialise(build_cmif(records, ...)[0])`, in pieces: the frame with one bibl and one correspDesc
     standing for all of them, each letter's elements made, indented and serialised one at a time in their places.
 
     The CMIF file of a large edition is megabytes of XML, and its whole tree several times that: the build's peak
-    memory was this file's tree. The bytes are the same (tests/test_cmif.py compares them).
+    memory was this file's tree. The bytes are the same (tests/test_cmif.py compares them). `records` is gone
+    through three times (the sources' ids, the bibls, the correspDescs), holding one record at a time: a list, or a
+    view that decodes each record as it is reached (`letter_pass.ValuesOf`); an iterator is made a list first.
     """
-    if not records:  # the frame alone: a placeholder bibl, no profileDesc
-        yield serialise(build_cmif(records, edition, options, out_name)[0]).decode("utf-8")
+    if iter(records) is records:  # an iterator: it could be gone through once only
+        records = list(records)
+    if next(iter(records), None) is None:  # the frame alone: a placeholder bibl, no profileDesc
+        yield serialise(build_cmif([], edition, options, out_name)[0]).decode("utf-8")
         return
     root, sd, profile = _frame(edition, options, out_name)
     base = _base(options)
     holes = (etree.SubElement(sd, f"{{{TEI_NS}}}bibl"), etree.SubElement(profile, f"{{{TEI_NS}}}correspDesc"))
     _finish(root, sd, profile, edition, base)
     frame = serialise(etree.ElementTree(root)).decode("utf-8")
-    sourced = list(_sourced(records))
+    sids = [sid for _record, sid in _sourced(records)]
 
     def bibl(record: CmifRecord, sid: str) -> etree._Element:
         return _bibl(sd, record, sid, edition, base)
@@ -310,7 +314,7 @@ def cmif_pieces(records: Sequence[CmifRecord], edition: Edition, options: CmifOp
         parent, level = hole.getparent(), sum(1 for _ in hole.iterancestors())
         assert parent is not None
         between = "\n" + "  " * level  # what etree.indent puts between siblings at this depth
-        for i, (record, sid) in enumerate(sourced):
+        for i, (record, sid) in enumerate(zip(records, sids, strict=True)):
             el = make(record, sid)
             etree.indent(el, space="  ", level=level)
             yield (between if i else "") + etree.tostring(el, encoding="unicode", with_tail=False).replace(_XMLNS, "", 1)
