@@ -108,6 +108,24 @@ def test_rebuild_into_its_own_folder_removes_stale_pages(tmp_path: Path, corpus:
     assert not (out / "text" / "l3.txt").exists()
 
 
+def test_rebuild_removes_only_what_the_last_build_wrote(tmp_path: Path, corpus: Path) -> None:
+    """What goes is read from the store's list of the last build's files: a stale page and text go, and a folder
+    they leave empty; a file or folder someone else put there stays, and so does a folder where a page was."""
+    out = tmp_path / "edition"
+    build(corpus, out, console=console(), jobs=1)
+    (out / "site" / "letters" / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "site" / "mine").mkdir()
+    (out / "text" / "l2.txt").unlink()
+    (out / "text" / "l2.txt").mkdir()  # a folder where the last build wrote a file
+    for name in ("1930-01-01-trotsky-to-odd.xml", "1929-05-10-overstraeten-to-trotsky.xml"):
+        (corpus / "letters" / name).unlink()
+    build(corpus, out, console=console(), jobs=1)
+    assert not (out / "site" / "letters" / "l3.html").exists() and not (out / "text" / "l3.txt").exists()
+    assert (out / "site" / "letters" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "site" / "mine").is_dir() and (out / "text" / "l2.txt").is_dir()
+    assert (out / "site" / "letters" / "l1.html").is_file()
+
+
 def test_validation_errors_still_build_but_exit_1(tmp_path: Path, corpus: Path) -> None:
     (corpus / "letters" / "broken.xml").write_text("<TEI><unclosed></TEI>", encoding="utf-8")
     result = build(corpus, tmp_path / "e", console=console(), jobs=1)

@@ -8,6 +8,7 @@ one-off export), an output is written unless the file already holds exactly its 
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import tempfile
@@ -35,7 +36,7 @@ class Outputs:
         if last is None or last[0] != key:
             return False
         try:
-            st = os.stat(self.root / rel)
+            st = os.stat(os.path.join(self.root, rel))  # (asked of every output of a rebuild: no Path made)
         except OSError:
             return False
         return (st.st_size, st.st_mtime_ns) == (last[1], last[2])
@@ -102,15 +103,34 @@ class Outputs:
 
     def prune(self, folders: Iterable[str]) -> None:
         """Remove the files under `folders` that an earlier run wrote (the store's manifest) and this run neither
-        wrote nor kept, then the folders left empty: a file trotsky-tei did not write is never removed.
+        wrote nor kept, then the folders they leave empty: a file trotsky-tei did not write is never removed.
+        Without a store, every file under `folders` that this run neither wrote nor kept goes.
 
         The store forgets every output of the last run that this run did not write or keep."""
         root = str(self.root)
-        keep = {os.path.join(root, rel) for rel in self.seen}
-        if self.store is not None:  # only what the manifest says an earlier run wrote may go
-            ours = {os.path.join(root, rel) for rel in self.last}
-            keep |= {os.path.join(dirpath, f) for name in folders for dirpath, _d, files in os.walk(os.path.join(root, name))
-                     for f in files if os.path.join(dirpath, f) not in ours}
+        folders = list(folders)
+        if self.store is None:
+            self._prune_all(root, folders)
+            return
+        tops = {os.path.join(root, name) for name in folders}
+        under = tuple(f"{name}/" for name in folders)
+        emptied: set[str] = set()
+        for rel in self.last:  # what the last run wrote: no need to look at every file there is
+            if rel in self.seen or not rel.startswith(under):
+                continue
+            path = os.path.join(root, rel)
+            if os.path.isdir(path) and not os.path.islink(path):
+                continue  # a folder where the file was: not ours
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            emptied.add(os.path.dirname(path))
+        for folder in sorted(emptied, key=len, reverse=True):  # deepest first, never the top folders themselves
+            while folder not in tops and folder.startswith(root + os.sep) and _empty(folder):
+                os.rmdir(folder)
+                folder = os.path.dirname(folder)
+        self.store.forget_outputs(rel for rel in self.last if rel not in self.seen)
+
+    def _prune_all(self, root: str, folders: list[str]) -> None:
         for name in folders:
             folder = os.path.join(root, name)
             if not os.path.isdir(folder):
@@ -118,12 +138,18 @@ class Outputs:
             for dirpath, _dirs, files in os.walk(folder, topdown=False):
                 for f in files:
                     path = os.path.join(dirpath, f)
-                    if path not in keep:
+                    if os.path.relpath(path, root).replace(os.sep, "/") not in self.seen:
                         os.unlink(path)
                 if dirpath != folder and not os.listdir(dirpath):
                     os.rmdir(dirpath)
-        if self.store is not None:
-            self.store.forget_outputs(rel for rel in self.last if rel not in self.seen)
+
+
+def _empty(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:  # gone already, or not a folder
+        return False
 
 
 def _write_pieces(path: Path, pieces: Iterator[str]) -> None:
