@@ -88,7 +88,8 @@ def _entity(data: Any, registry: Registry | None) -> Entity | None:
         kind, names, idnos, birth, death, note, path, line, extra = whole
         return Entity(data["@"], kind, tuple(names), tuple(tuple(i) for i in idnos), birth, death, note, path, line,
                       tuple(tuple(x) for x in extra), local=True)
-    return registry.get(data["@"]) if registry is not None else None
+    # the entry read back, not looked up: no letter's results depend on it (`Registry.get` would note it)
+    return registry.entries.get(data["@"]) if registry is not None else None
 
 
 @functools.cache
