@@ -51,3 +51,19 @@ def test_a_late_value_is_its_json_until_asked_for_and_stored_again_as_it_was() -
     read = meta_from_json(meta_to_json(meta), collect([str(FIXTURE)]).registry)
     assert isinstance(dict(read.values)["cmif"], codec.Late) and read.value("cmif") == rec
     assert read.with_late_values() is read
+
+
+def test_records_read_back_share_their_strings_until_the_table_is_forgotten() -> None:
+    """A run's records repeat the same names and licences letter after letter: read back, each is held once."""
+    data = collect([str(FIXTURE)])
+    info = next(i for i in data.letters if i.rights)
+    codec.forget_strings()
+    a = codec.decode(LetterInfo, json.loads(codec.dumps(info)), data.registry)
+    b = codec.decode(LetterInfo, json.loads(codec.dumps(info)), data.registry)
+    assert a == b == info
+    assert a.rights is b.rights and a.letter.title is b.letter.title and a.slug is b.slug
+    pairs = [*zip(a.credits, b.credits, strict=True), *zip(a.letter.languages, b.letter.languages, strict=True)]
+    assert pairs and all(p is q for x, y in pairs for p, q in zip(x, y, strict=True))  # inside tuples too
+    codec.forget_strings()
+    c = codec.decode(LetterInfo, json.loads(codec.dumps(info)), data.registry)
+    assert c == info and c.rights is not a.rights  # a new table: nothing of the last run kept

@@ -80,6 +80,20 @@ def _plain(data: Any, registry: Registry | None) -> Any:
     return data
 
 
+# every string read back during a run, once: the records of a run repeat the same names, places, roles, licences
+# and messages letter after letter (five-sixths of their text), held once each. The run clears it (`forget_strings`)
+_STRINGS: dict[str, str] = {}
+
+
+def _str(data: Any, registry: Registry | None) -> Any:
+    return _STRINGS.setdefault(data, data)
+
+
+def forget_strings() -> None:
+    """Empty the table of strings read back (the records keep theirs): at the start and end of a run."""
+    _STRINGS.clear()
+
+
 def _entity(data: Any, registry: Registry | None) -> Entity | None:
     if data is None:
         return None
@@ -106,10 +120,12 @@ def _decoder(cls: Any) -> Decoder:
         return _plain  # e.g. str | int: JSON keeps the kind
     if cls is Entity:
         return _entity
+    if cls is str:
+        return _str
     if origin is tuple:
         args = typing.get_args(cls)
         if len(args) == 2 and args[1] is Ellipsis:
-            if args[0] in (str, int, float, bool):
+            if args[0] in (int, float, bool):
                 return lambda data, registry: tuple(data)
             item = _decoder(args[0])
             if item is _plain:

@@ -607,6 +607,7 @@ class CorpusPass:
         """Each file's outcome: from the store where its key is unchanged, else from a task (main docs: none)."""
         slots: list[LetterOutcome | None] = []
         self.used_ids: set[str] = set()  # the registry ids the letters point to (TT602)
+        codec.forget_strings()  # the letters' records read back share their strings (`codec._STRINGS`)
         if self.store is not None:
             self.store.prefetch([p for p, r in zip(files, reals, strict=True) if r not in main_docs])
         done = 0  # files whose outcome is known
@@ -679,12 +680,17 @@ class CorpusPass:
         for batch in executor.map(process_batch, run, batches(), size=size):
             for outcome in batch:
                 slot, item = given.popleft()
-                outcome.link(run.registries[item[1]])
+                registry = run.registries[item[1]]
+                here = outcome.meta is not None  # made in this process, not read back from a worker's JSON
+                outcome.link(registry)
                 slots[slot] = outcome
                 self._keep_source(outcome, item[2])
+                stored = outcome.meta_json or (meta_to_json(outcome.meta) if self.store is not None or outcome.meta.values else "")
                 if self.store is not None and outcome.key:
                     self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
-                                   outcome.meta_json or meta_to_json(outcome.meta), outcome.parts, run.context_key(item[1]))
+                                   stored, outcome.parts, run.context_key(item[1]))
+                if here and outcome.meta.values:  # kept to the end of the run: read back, its strings shared
+                    outcome.meta = meta_from_json(stored, registry)
                 outcome.meta_json = ""
                 done += 1
                 if progress is not None:
@@ -693,6 +699,7 @@ class CorpusPass:
         if progress is not None:
             progress(done, len(files))
         flush()  # the files read after the last letter processed
+        codec.forget_strings()  # the records hold each string once: the table of them is no longer needed
         return [s for s in slots if s is not None]
 
     def _keep_source(self, outcome: LetterOutcome, data: bytes | None) -> None:
