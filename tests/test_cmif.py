@@ -267,3 +267,19 @@ def test_pieces_of_records_kept_as_json_decode_one_at_a_time():
     assert list(view) == records and list(view) == records  # as often as wanted
     assert "".join(cmif_pieces(view, edition, options)) == "".join(cmif_pieces(records, edition, options))
     assert "".join(cmif_pieces(ValuesOf(outcomes[1:2], "cmif"), edition, options)) == "".join(cmif_pieces([], edition, options))
+
+
+def test_export_writes_in_pieces_the_bytes_of_the_whole_tree(tmp_path):
+    """`export cmif` writes the file a letter at a time from records it keeps as JSON text: the same bytes as the
+    whole tree of the same records, in date order."""
+    from trotsky_tei.letter_pass import CorpusPass, PassOptions
+    from trotsky_tei.render.cmif import CmifOptions, build_cmif, export_cmif, records_in_order, serialise
+
+    options = CmifOptions(date="2026-12-02")
+    out = tmp_path / "cmif.xml"
+    export_cmif([str(FIXTURE)], out, options=options)
+    result = CorpusPass([str(FIXTURE)], PassOptions(consumers=("cmif",))).run()
+    records = records_in_order(result)
+    assert [r.letter_id for r in records] == ["a-1929", "b-1930", "c-undated"]  # d-nosent has none
+    full = CmifOptions(base_url=result.run.edition.url or None, date="2026-12-02")
+    assert out.read_bytes() == serialise(build_cmif(list(records), result.run.edition, full)[0])

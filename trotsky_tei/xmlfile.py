@@ -318,8 +318,9 @@ def refuse_special(path: str | os.PathLike[str], st: os.stat_result | None = Non
         raise OutputError(f"{path}: is {what}, not a regular file: it is not replaced (give a file or a folder)")
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
-    """Replace `path` with `data` atomically (temp file in the same folder, rename), keeping its mode.
+def atomic_write(path: str | os.PathLike[str], data: bytes | Iterable[bytes], *, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically (temp file in the same folder, rename), keeping its mode. `data` may be
+    the bytes in pieces (a large file, written as they come: never held whole).
 
     `durable` (for a user's own files, `link --write`) also syncs the bytes to disk before the rename; outputs that
     can be made again skip the sync, which costs more than everything else of writing them.
@@ -345,7 +346,11 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())

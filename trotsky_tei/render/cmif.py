@@ -443,18 +443,28 @@ def export_cmif(
     return write_cmif(records_in_order(result), result.run.edition, opts, out, diags)
 
 
-def records_in_order(result: PassResult) -> list[CmifRecord]:
-    """The CMIF records of a pass in date order (then path)."""
-    records = [r for r in (o.meta.value("cmif") for o in result.outcomes) if r is not None]
-    return sorted(records, key=lambda r: (r.sort_key, r.path))
+def records_in_order(result: PassResult) -> Iterable[CmifRecord]:
+    """The CMIF records of a pass in date order (then path): a view that decodes each as it is reached (the pass keeps
+    them as JSON text), gone through as often as wanted."""
+    from ..letter_pass import ValuesOf
+
+    keyed = []
+    for n, outcome in enumerate(result.outcomes):
+        record = outcome.meta.value("cmif")
+        if record is not None:
+            keyed.append(((record.sort_key, record.path), n))
+    keyed.sort()
+    return ValuesOf([result.outcomes[n] for _key, n in keyed], "cmif")
 
 
 def write_cmif(
     records: Iterable[CmifRecord], edition: Edition, options: CmifOptions, out: str | os.PathLike[str],
     diags: Iterable[Diagnostic] = (),
 ) -> list[Diagnostic]:
-    """Build and write the CMIF file (unless refused: TT721); returns every diagnostic, sorted."""
-    tree, more = build_cmif(records, edition, options, Path(out).name)
+    """Write the CMIF file (unless refused: TT721) in pieces, one letter's elements at a time (`cmif_pieces`);
+    returns every diagnostic, sorted."""
+    name = Path(out).name
+    more = sorted(set(file_diagnostics(edition, options, name)))  # what `build_cmif` says of the file
     if not refused(more):
-        atomic_write(out, serialise(tree), durable=False)
+        atomic_write(out, (piece.encode("utf-8") for piece in cmif_pieces(records, edition, options, name)), durable=False)
     return sorted({*diags, *more})
