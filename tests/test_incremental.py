@@ -82,6 +82,38 @@ def test_jobs_1_and_2_give_identical_bytes(tmp_path: Path, corpus: Path) -> None
     assert one.diagnostics == two.diagnostics and one.exit_code == two.exit_code == 0
 
 
+def test_letter_pages_made_by_workers_are_the_same_bytes_and_a_rebuild_makes_only_the_changed_one(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --jobs 2 and many letter pages to make, worker processes make and write them (`make_letter_pages`):
+    the same files as --jobs 1, recorded for the next build, which then makes only a changed letter's page."""
+    from trotsky_tei.render import site
+
+    made: list[int] = []
+    original = site.Site._letter_pages
+
+    def counted(self: site.Site, outputs: object, to_make: list[tuple[int, str, str]], executor: object) -> None:
+        made.append(len(to_make))
+        original(self, outputs, to_make, executor)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site, "PARALLEL_PAGES", 1)  # six letters are "many"
+    monkeypatch.setattr(site, "PAGE_BATCH", 1)  # six batches: a worker process is started for them
+    monkeypatch.setattr(site.Site, "_letter_pages", counted)
+    run(corpus, tmp_path / "one", jobs=1)
+    two = run(corpus, tmp_path / "two", jobs=2)
+    assert made == [6]  # --jobs 1 makes its pages itself
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+    assert "6 rendered" in next(s.detail for s in two.steps if s.name == "site")
+    before = letter_outputs(tmp_path / "two")
+    letter = corpus / "letters" / REPLY
+    letter.write_text(letter.read_text(encoding="utf-8").replace("avons reçu", "avons bien reçu"), encoding="utf-8")
+    again = run(corpus, tmp_path / "two", jobs=2)
+    assert made == [6, 1] and "1 rendered, 5 up to date" in next(s.detail for s in again.steps if s.name == "site")
+    assert changed(before, letter_outputs(tmp_path / "two")) == ["site/letters/l2.html", "text/l2.txt"]
+    run(corpus, tmp_path / "full", jobs=1, cache=False)
+    assert tree_bytes(tmp_path / "two") == tree_bytes(tmp_path / "full")
+
+
 def test_build_epub_is_byte_identical_to_export_epub(tmp_path: Path, corpus: Path) -> None:
     run(corpus, tmp_path / "e", jobs=2)
     export_epub(collect([str(corpus)]), tmp_path / "alone.epub")

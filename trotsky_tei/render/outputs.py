@@ -89,17 +89,25 @@ class Outputs:
         data = make()
         if not isinstance(data, (str, bytes)):
             return self._write_made(rel, key, lambda tmp: _write_pieces(tmp, data))
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        path = self.root / rel
-        old, _why = read_bytes(path)  # never blocks on a FIFO someone left there (atomic_write then refuses it)
-        same = old == raw  # the same bytes: the file keeps its modification time
-        if not same:
-            atomic_write(path, raw, durable=False)
+        written, size, mtime = write_output(self.root / rel, data.encode("utf-8") if isinstance(data, str) else data)
+        self.record(rel, key, written, size, mtime)
+        return written
+
+    def to_make(self, rel: str, key: str) -> bool:
+        """Whether `rel` must be made (it is not fresh for `key`), for an output made elsewhere (`write_output` in a
+        worker) and then `record`ed; a fresh one is counted as kept."""
+        self.seen.add(rel)
+        if self.fresh(rel, key):
+            self.kept.append(rel)
+            return False
+        return True
+
+    def record(self, rel: str, key: str | None, written: bool, size: int, mtime: int) -> None:
+        """Note an output `write_output` wrote (or found as it is: `written` False) with its size and time."""
+        self.seen.add(rel)
         if self.store is not None and key is not None:
-            st = os.stat(path)
-            self.store.record_output(rel, key, st.st_size, st.st_mtime_ns)
-        (self.kept if same else self.written).append(rel)
-        return not same
+            self.store.record_output(rel, key, size, mtime)
+        (self.written if written else self.kept).append(rel)
 
     def prune(self, folders: Iterable[str]) -> None:
         """Remove the files under `folders` that an earlier run wrote (the store's manifest) and this run neither
@@ -150,6 +158,17 @@ def _empty(folder: str) -> bool:
             return next(entries, None) is None
     except OSError:  # gone already, or not a folder
         return False
+
+
+def write_output(path: Path, raw: bytes) -> tuple[bool, int, int]:
+    """Write `raw` to `path` (atomically, no sync) unless the file holds exactly these bytes already (it then keeps
+    its modification time): (written, size, mtime_ns) of the file."""
+    old, _why = read_bytes(path)  # never blocks on a FIFO someone left there (atomic_write then refuses it)
+    same = old == raw
+    if not same:
+        atomic_write(path, raw, durable=False)
+    st = os.stat(path)
+    return not same, st.st_size, st.st_mtime_ns
 
 
 def _write_pieces(path: Path, pieces: Iterator[str]) -> None:
