@@ -319,6 +319,18 @@ def test_export_html_and_text_are_the_same_whatever_jobs(tmp_path: Path, corpus:
     assert tree_bytes(tmp_path / "h3") == tree_bytes(tmp_path / "h1")
 
 
+def test_export_html_letter_pages_made_by_workers_are_the_same_bytes(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trotsky_tei.render import site
+
+    monkeypatch.setattr(site, "PARALLEL_PAGES", 1)  # six letters are "many": workers make the pages
+    monkeypatch.setattr(site, "PAGE_BATCH", 1)
+    data = collect([str(corpus)])
+    export_site(data, tmp_path / "h1", jobs=1)
+    export_site(data, tmp_path / "h2", jobs=2)
+    assert tree_bytes(tmp_path / "h1") == tree_bytes(tmp_path / "h2")
+    assert len([k for k in tree_bytes(tmp_path / "h2") if k.startswith("letters/") and k.endswith(".html")]) == 6
+
+
 def test_the_run_pickles_without_its_schema(corpus: Path) -> None:
     """Workers (started by spawn or forkserver, or on Dask) receive the run pickled: plain data, same results."""
     the_pass = CorpusPass([str(corpus)], PassOptions(consumers=("validate", "record", "site", "epub", "text")))

@@ -93,11 +93,11 @@ class Outputs:
         self.record(rel, key, written, size, mtime)
         return written
 
-    def to_make(self, rel: str, key: str) -> bool:
-        """Whether `rel` must be made (it is not fresh for `key`), for an output made elsewhere (`write_output` in a
-        worker) and then `record`ed; a fresh one is counted as kept."""
+    def to_make(self, rel: str, key: str | None) -> bool:
+        """Whether `rel` must be made (it is not fresh for `key`; None: always), for an output made elsewhere
+        (`write_output` in a worker) and then `record`ed; a fresh one is counted as kept."""
         self.seen.add(rel)
-        if self.fresh(rel, key):
+        if key is not None and self.fresh(rel, key):
             self.kept.append(rel)
             return False
         return True

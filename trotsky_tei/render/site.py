@@ -798,7 +798,7 @@ class Site:
             yield f"letters/{info.slug}.html", (lambda i=i: self.letter_page(i))  # type: ignore[misc]
         yield from list(self.cross_pages())[1:]
 
-    def _letter_pages(self, outputs: Outputs, to_make: list[tuple[int, str, str]], executor: Executor) -> None:
+    def _letter_pages(self, outputs: Outputs, to_make: list[tuple[int, str, str | None]], executor: Executor) -> None:
         """The letter pages `to_make`, made and written by `executor`'s workers (and this process) in batches; each
         is recorded as it comes back, in order. The same bytes as made here: the same code, the same inputs."""
         work = PageWork(self.data.edition, self.data.registry, self.mode, self.templates.folder, self.lang, self.search, outputs.root)
@@ -832,14 +832,13 @@ class Site:
         """Write every page through `outputs`, under `prefix` (letter pages keyed on `keys`, the letters' keys by
         date-order index; without keys every page is made), each letter's TEI source beside its page, the
         stylesheets and (with a base URL) sitemap.xml. The cross-letter pages show only the letters' records: they
-        are keyed on `record_keys` (the hashes of the records) where given. With `executor` (and keys), the letter
-        pages to make, when there are many, are made and written by its workers (`make_letter_pages`)."""
-        to_make: list[tuple[int, str, str]] = []  # (index, rel, key) of the letter pages the executor makes
-        parallel = executor is not None and keys is not None
+        are keyed on `record_keys` (the hashes of the records) where given. With `executor`, the letter pages to
+        make, when there are many, are made and written by its workers (`make_letter_pages`)."""
+        to_make: list[tuple[int, str, str | None]] = []  # (index, rel, key) of the letter pages the executor makes
         for i, info in enumerate(self.data.letters):
             key = self.page_key(i, keys[i]) if keys is not None else None
             rel = f"{prefix}letters/{info.slug}.html"
-            if parallel and key is not None:
+            if executor is not None:
                 if outputs.to_make(rel, key):
                     to_make.append((i, rel, key))
             else:
@@ -904,7 +903,9 @@ def export_html(
         site = Site(data, out_path, mode, Templates(templates), articles=stored_articles(store, result), lang=result.run.lang,
                     sources=lambda info: store.part_bytes(info.letter.path, "source") or b"", search=wants_search(search) and bool(data.letters))
         outputs = Outputs(out_path)
-        site.write(outputs, progress=progress)
+        the_executor = executor or LocalExecutor(jobs)
+        parallel = not isinstance(the_executor, LocalExecutor) or the_executor.jobs > 1
+        site.write(outputs, progress=progress, executor=the_executor if parallel else None)
         if site.search:
             from .search import SearchError
 
