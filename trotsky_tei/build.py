@@ -131,7 +131,7 @@ def build(
     `validate --schema/--no-schema/--select/--ignore`).
     """
     from .letter_pass import CheckOptions, CorpusPass, PassOptions, ValuesOf
-    from .parallel import default_jobs, make_executor
+    from .parallel import make_executor
     from .render.cmif import CmifOptions, cmif_pieces, file_diagnostics, refused
 
     corpus_path, out_path = Path(corpus), Path(out)
@@ -156,7 +156,6 @@ def build(
             options = PassOptions(consumers=PDF_CONSUMERS if with_pdf else CONSUMERS, check=check or CheckOptions(), site_mode=mode,
                                   pdf_mode=pdf_options.mode, lang=lang)
             the_pass = CorpusPass([str(corpus_path)], options, store=store, executor=make_executor(jobs, executor))
-            parallel = executor not in (None, "local") or default_jobs(jobs) > 1  # worker processes for the pages too
             passed = the_pass.run(lambda done, total: progress.update(task, completed=done, total=total))
             clock.lap("letters")
             data = edition_data(passed)
@@ -182,7 +181,7 @@ def build(
                         sources=lambda info: store.part_bytes(info.letter.path, "source") or b"",
                         search=wants_search(search) and bool(data.letters))
             record_keys = [by_path[i.letter.path].meta.value_key("record") for i in data.letters]
-            site.write(outputs, keys, prefix="site/", record_keys=record_keys, executor=the_pass.executor if parallel else None)
+            site.write(outputs, keys, prefix="site/", record_keys=record_keys, executor=the_pass.executor)
             clock.lap("site")
             # what the index reads of each page: its letter's results in this shell (the navigation is not indexed)
             search_key = key_of(site.shell_key, [(i.slug, k) for i, k in zip(data.letters, keys, strict=True)])

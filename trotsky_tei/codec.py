@@ -27,10 +27,6 @@ class Late:
     cls: Any
     text: str
 
-    @classmethod
-    def of(cls, kind: Any, value: Any) -> Late:
-        return cls(kind, dumps(value))
-
     def decoded(self) -> Any:
         return decode(self.cls, json.loads(self.text))
 

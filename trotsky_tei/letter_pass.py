@@ -278,17 +278,6 @@ class LetterMeta:
         found = next((v for name, v in self.values if name == consumer), None)
         return found.decoded() if isinstance(found, codec.Late) else found
 
-    def with_late_values(self) -> LetterMeta:
-        """The same results, the values needed only at the end of the run kept as their JSON text (`codec.Late`)."""
-        from .consumers import LATE_VALUES, value_types
-
-        if not any(name in LATE_VALUES and not isinstance(v, codec.Late) for name, v in self.values):
-            return self
-        types = value_types()
-        values = tuple((name, codec.Late.of(types[name], v) if name in LATE_VALUES and not isinstance(v, codec.Late) else v)
-                       for name, v in self.values)
-        return dataclasses.replace(self, values=values)
-
     def title(self, consumer: str) -> str:
         return next((t for name, t in self.titles if name == consumer), "")
 
@@ -663,7 +652,6 @@ class CorpusPass:
                 if outcome.meta.used_ids:
                     self.used_ids.update(outcome.meta.used_ids)
                     outcome.meta = outcome.meta.without_used_ids()
-                outcome.meta = outcome.meta.with_late_values()
                 flushed += 1
 
         flush()
@@ -689,7 +677,8 @@ class CorpusPass:
                 if self.store is not None and outcome.key:
                     self.store.put(outcome.path, outcome.digest, outcome.key, codec.dumps(outcome.lookups),
                                    stored, outcome.parts, run.context_key(item[1]))
-                if here and outcome.meta.values:  # kept to the end of the run: read back, its strings shared
+                if here and outcome.meta.values:  # kept to the end of the run: read back (its strings shared, its
+                    # late values kept as JSON text), as a worker's results and a cached letter's are
                     outcome.meta = meta_from_json(stored, registry)
                 outcome.meta_json = ""
                 done += 1

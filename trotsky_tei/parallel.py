@@ -164,6 +164,11 @@ class LocalExecutor:
             yield from _ordered_with_here(lambda item: pool.submit(_call, fn, item), lambda item: fn(context, item), items, 4 * workers)
 
 
+def spreads(executor: Executor) -> bool:
+    """Whether `executor` runs work outside this process: local workers (more than one job) or a cluster."""
+    return not isinstance(executor, LocalExecutor) or executor.jobs > 1
+
+
 class DaskExecutor:
     """The tasks of a run on a Dask cluster (`distributed`): `address` is the scheduler's, e.g. tcp://host:8786.
 

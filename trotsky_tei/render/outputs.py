@@ -54,9 +54,7 @@ class Outputs:
 
     def write_file(self, rel: str, key: str | None, make: Callable[[Path], None]) -> bool:
         """`write` for a large output that `make(path)` writes to a file itself (the book): never held in memory."""
-        self.seen.add(rel)
-        if key is not None and self.fresh(rel, key):
-            self.kept.append(rel)
+        if not self.to_make(rel, key):
             return False
         return self._write_made(rel, key, make)
 
@@ -82,9 +80,7 @@ class Outputs:
     def write(self, rel: str, key: str | None, make: Callable[[], str | bytes | Iterator[str]]) -> bool:
         """Write `rel` from `make()` unless it is fresh for `key` (None: always made); True when it was written.
         `make` may give the text in pieces (a large page): they are written as they come, never held whole."""
-        self.seen.add(rel)
-        if key is not None and self.fresh(rel, key):
-            self.kept.append(rel)
+        if not self.to_make(rel, key):
             return False
         data = make()
         if not isinstance(data, (str, bytes)):
@@ -94,8 +90,8 @@ class Outputs:
         return written
 
     def to_make(self, rel: str, key: str | None) -> bool:
-        """Whether `rel` must be made (it is not fresh for `key`; None: always), for an output made elsewhere
-        (`write_output` in a worker) and then `record`ed; a fresh one is counted as kept."""
+        """Whether `rel` must be made (it is not fresh for `key`; None: always); a fresh one is counted as kept. An
+        output made elsewhere (`write_output` in a worker) is then `record`ed."""
         self.seen.add(rel)
         if key is not None and self.fresh(rel, key):
             self.kept.append(rel)
@@ -103,8 +99,7 @@ class Outputs:
         return True
 
     def record(self, rel: str, key: str | None, written: bool, size: int, mtime: int) -> None:
-        """Note an output `write_output` wrote (or found as it is: `written` False) with its size and time."""
-        self.seen.add(rel)
+        """Note an output `to_make` asked for, which `write_output` wrote (or found as it is: `written` False)."""
         if self.store is not None and key is not None:
             self.store.record_output(rel, key, size, mtime)
         (self.written if written else self.kept).append(rel)

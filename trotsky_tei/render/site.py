@@ -832,26 +832,26 @@ class Site:
         """Write every page through `outputs`, under `prefix` (letter pages keyed on `keys`, the letters' keys by
         date-order index; without keys every page is made), each letter's TEI source beside its page, the
         stylesheets and (with a base URL) sitemap.xml. The cross-letter pages show only the letters' records: they
-        are keyed on `record_keys` (the hashes of the records) where given. With `executor`, the letter pages to
-        make, when there are many, are made and written by its workers (`make_letter_pages`)."""
-        to_make: list[tuple[int, str, str | None]] = []  # (index, rel, key) of the letter pages the executor makes
+        are keyed on `record_keys` (the hashes of the records) where given. With an `executor` that has workers,
+        the letter pages to make, when there are many, are made and written by them (`make_letter_pages`)."""
+        from ..parallel import spreads
+
+        to_make: list[tuple[int, str, str | None]] = []  # (index, rel, key) of the letter pages to make
         for i, info in enumerate(self.data.letters):
             key = self.page_key(i, keys[i]) if keys is not None else None
             rel = f"{prefix}letters/{info.slug}.html"
-            if executor is not None:
-                if outputs.to_make(rel, key):
-                    to_make.append((i, rel, key))
-            else:
-                outputs.write(rel, key, lambda i=i: self.letter_page(i))  # type: ignore[misc]
+            if outputs.to_make(rel, key):
+                to_make.append((i, rel, key))
             outputs.write(f"{prefix}letters/{info.slug}.xml", key_of(keys[i], "source") if keys is not None else None,
                           lambda info=info: self.sources(info))  # type: ignore[misc]
             if progress is not None:
                 progress("letters/")
-        if executor is not None and len(to_make) >= PARALLEL_PAGES:
+        if executor is not None and spreads(executor) and len(to_make) >= PARALLEL_PAGES:
             self._letter_pages(outputs, to_make, executor)
         else:
             for i, rel, key in to_make:
-                outputs.write(rel, key, lambda i=i: self.letter_page(i))  # type: ignore[misc]
+                made = self.letter_page(i).encode("utf-8")
+                outputs.record(rel, key, *write_output(outputs.root / rel, made))
         shown = record_keys if record_keys is not None else keys
         cross = key_of(self.shell_key, self.data.registry.content_key(), shown, [i.slug for i in self.data.letters])
         for rel, make in self.cross_pages():
@@ -903,9 +903,7 @@ def export_html(
         site = Site(data, out_path, mode, Templates(templates), articles=stored_articles(store, result), lang=result.run.lang,
                     sources=lambda info: store.part_bytes(info.letter.path, "source") or b"", search=wants_search(search) and bool(data.letters))
         outputs = Outputs(out_path)
-        the_executor = executor or LocalExecutor(jobs)
-        parallel = not isinstance(the_executor, LocalExecutor) or the_executor.jobs > 1
-        site.write(outputs, progress=progress, executor=the_executor if parallel else None)
+        site.write(outputs, progress=progress, executor=executor or LocalExecutor(jobs))
         if site.search:
             from .search import SearchError
 
