@@ -8,6 +8,7 @@ page. Every label comes from the message catalogue of the edition's language (`t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -135,18 +136,20 @@ class Templates:
         """`render` in pieces, as the template makes them (the same text): a large page is never held whole."""
         env = self.environment(lang)
         template = self._guard(name, lambda: env.get_template(name))
-        found = template.generate(values)
-        while True:
-            piece = self._guard(name, lambda: next(found, None))
-            if piece is None:
-                return
-            yield piece
+        with self._guarded(name):  # once around the whole page: a register page is some 100,000 pieces
+            yield from template.generate(values)
 
     def _guard(self, name: str, make: Callable[[], Any]) -> Any:
+        with self._guarded(name):
+            return make()
+
+    @contextlib.contextmanager
+    def _guarded(self, name: str) -> Iterator[None]:
+        """A template's error as a usage error naming the template and line."""
         from jinja2 import TemplateError, TemplateSyntaxError
 
         try:
-            return make()
+            yield
         except TemplateSyntaxError as exc:
             raise UsageError(f"template {exc.filename or exc.name or name}, line {exc.lineno}: {exc.message}") from exc
         except TemplateError as exc:
