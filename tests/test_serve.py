@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -83,3 +84,33 @@ def test_build_watch_builds_again_when_a_letter_changes(tmp_path: Path) -> None:
         assert _wait_for(lambda: any("beobachtet" in p.read_text(encoding="utf-8") for p in (out / "text").glob("*.txt")))
     finally:
         _stop(proc)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell without job control starts `cmd &`
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT-inherited-ignored", "SIGTERM"])
+def test_serve_ends_cleanly_on_a_signal_and_removes_its_temporary_folder(tmp_path: Path, sig: int) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(FIXTURE, corpus)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    log = tmp_path / "serve.log"
+    with open(log, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, "serve", str(corpus), "--port", "0", "--jobs", "1"],
+            stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "TMPDIR": str(temp)},
+            preexec_fn=_ignore_sigint if sig == signal.SIGINT else None,  # noqa: PLW1509 - a test's one child
+        )
+    try:
+        assert _wait_for(lambda: "serving http://127.0.0.1:" in log.read_text(encoding="utf-8")), log.read_text(encoding="utf-8")
+        assert any(p.name.startswith("trotsky-tei-serve-") for p in temp.iterdir())
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == 0, log.read_text(encoding="utf-8")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not any(p.name.startswith("trotsky-tei-serve-") for p in temp.iterdir()), "the temporary build is left behind"

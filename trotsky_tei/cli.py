@@ -537,10 +537,11 @@ def build_cmd(
     if watch:
         from pathlib import Path
 
+        from .serve import interruptible
         from .serve import watch as watch_corpus
 
         console.print(f"watching {corpus} for changes (Ctrl-C ends it)")
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt), interruptible():
             watch_corpus(Path(corpus), lambda: once(cache=True, force=True))
     ctx.exit(status)
 
@@ -559,10 +560,10 @@ def serve_cmd(corpus: str, out: str | None, port: int, jobs: int | None, lang: s
 
     from .build import build
     from .console import make_console
-    from .serve import serve_site, watch
+    from .serve import interruptible, serve_site, watch
 
     console = make_console(stderr=True)
-    with tempfile.TemporaryDirectory(prefix="trotsky-tei-serve-") as tmp:
+    with interruptible(), tempfile.TemporaryDirectory(prefix="trotsky-tei-serve-") as tmp:
         target = Path(out) if out else Path(tmp) / "edition"
 
         def once() -> None:

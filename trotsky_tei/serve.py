@@ -8,17 +8,41 @@ standard library's HTTP server, bound to the loopback address: never reachable f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .reader import walk_xml
 
 Snapshot = dict[str, tuple[int, int]]
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM end a long-running command cleanly (its temporary folder removed), as it says.
+
+    Even where SIGINT came in ignored: a shell without job control starts `cmd &` so, and a script or a test that
+    runs `serve` that way and sends it SIGINT expects it to end. Restored as they were at the end.
+    """
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover - only the main thread may
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler), signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])
 
 
 def snapshot(corpus: Path) -> Snapshot:
