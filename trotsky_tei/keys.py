@@ -27,7 +27,14 @@ def code_hash() -> str:
     if _CODE_HASH is None:
         h = hashlib.sha256(__version__.encode("utf-8"))
         root = Path(str(resources.files("trotsky_tei")))
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in (".pyc", ".pyo")):
-            h.update(str(path.relative_to(root)).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root)
+            # not the bytecode Python writes beside the sources (nor its temporary files, `X.pyc.NNN`, which another
+            # process may be writing and removing right now), nor hidden files: the same code has the same hash in
+            # every process, whenever it starts
+            if any(part == "__pycache__" or part.startswith(".") for part in rel.parts) or path.suffix in (".pyc", ".pyo"):
+                continue
+            if path.is_file():
+                h.update(str(rel).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
         _CODE_HASH = h.hexdigest()
     return _CODE_HASH

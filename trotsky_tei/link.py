@@ -30,6 +30,7 @@ TYPED_KINDS = {
 # every element name `_kind` gives a kind to, as lxml tag patterns of any namespace (what the counts walk over)
 NAME_TAGS = tuple(f"{{*}}{name}" for name in (*NAME_KINDS, "rs", "name"))
 DEFINITION_ANCESTORS = frozenset({"person", "personGrp", "place", "org", "standOff", "listPrefixDef"})
+DEFINITION_TAGS = tuple(f"{{*}}{name}" for name in sorted(DEFINITION_ANCESTORS))  # any namespace, as local_name
 CORRESPONDENT_TAGS = frozenset({"persName", "orgName", "name", "rs"})
 PREFERRED = {"sic": "corr", "orig": "reg", "abbr": "expan"}
 
@@ -138,7 +139,7 @@ def _kind(el: etree._Element) -> str | None:
 
 
 def _in_definition(el: etree._Element) -> bool:
-    return any(local_name(a) in DEFINITION_ANCESTORS for a in el.iterancestors())
+    return next(el.iterancestors(*DEFINITION_TAGS), None) is not None  # lxml picks them out, not a Python loop
 
 
 def _is_correspondent(el: etree._Element) -> bool:

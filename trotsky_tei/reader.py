@@ -144,16 +144,19 @@ def _date(el: etree._Element | None) -> LetterDate | None:
 DATA_LISTS = frozenset({"listPerson", "listPlace", "listOrg", "listBibl", "listEvent", "listRelation", "listObject", "listNym"})
 
 
+DATA_LIST_TAGS = tuple(f"{{*}}{name}" for name in sorted(DATA_LISTS))  # any namespace, as local_name
+
+
 def is_data_list(el: etree._Element) -> bool:
     """A list of entities inside `back`: the letter's registry, not its text."""
     if local_name(el) not in DATA_LISTS:
         return False
-    return any(local_name(a) == "back" for a in el.iterancestors())
+    return next(el.iterancestors("{*}back"), None) is not None
 
 
 def in_data_list(el: etree._Element) -> bool:
     """Whether `el` stands inside one of the letter's own entity lists (`is_data_list`)."""
-    return any(is_data_list(a) for a in el.iterancestors() if local_name(a) in DATA_LISTS)
+    return any(is_data_list(a) for a in el.iterancestors(*DATA_LIST_TAGS))
 
 
 def _mentions(parent: etree._Element | None) -> tuple[Mention, ...]:
