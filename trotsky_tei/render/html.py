@@ -226,6 +226,9 @@ class HtmlWriter:
         self._glue = False
         self._phrasing = 0  # how many elements of the stack take only phrasing content
         self._pending: list[str] = []  # text for the current place, set in one go before the tree changes
+        # the current element while it has no children yet (just made and pushed): its pending text is its text,
+        # known without asking lxml, which finds that an element has no last child only by raising IndexError
+        self._fresh: etree._Element | None = self.root
 
     @property
     def cur(self) -> etree._Element:
@@ -234,9 +237,10 @@ class HtmlWriter:
     def _in_phrasing(self) -> bool:
         return self._phrasing > 0
 
-    def _push(self, node: etree._Element, tag: str) -> None:
+    def _push(self, node: etree._Element, tag: str, fresh: bool = True) -> None:
         self.stack.append(node)
         self.tags.append(tag)
+        self._fresh = node if fresh else None
         if tag in PHRASING:
             self._phrasing += 1
 
@@ -246,6 +250,7 @@ class HtmlWriter:
         node = self.stack.pop()
         if self.tags.pop() in PHRASING:
             self._phrasing -= 1
+        self._fresh = None  # the element now current has this one as a child
         return node
 
     def _append_text(self, s: str) -> None:
@@ -258,12 +263,17 @@ class HtmlWriter:
             return
         s = "".join(self._pending)
         self._pending.clear()
-        _tail(self.stack[-1], s)
+        cur = self.stack[-1]
+        if cur is self._fresh:
+            cur.text = (cur.text or "") + s
+        else:
+            _tail(cur, s)
 
     def _child(self, tag: str, attrs: dict[str, str] | None = None) -> etree._Element:
         """A new element at the current place (`attrs` without None values)."""
         if self._pending:
             self._flush()
+        self._fresh = None
         parent = self.stack[-1]
         allowed = LIST_CHILDREN.get(self.tags[-1])
         if allowed is None or tag in allowed:
@@ -354,7 +364,7 @@ class HtmlWriter:
                 table.insert(0, caption)
             elif len(caption) or caption.text:
                 etree.SubElement(caption, "br")  # a second head: a second line of the one caption
-            self._push(caption, "caption")
+            self._push(caption, "caption", fresh=False)  # it may have a first line already
             self.opened.append(True)
             return
         if tag == "table":  # in a box of its own that scrolls sideways where the table is wider than the page
