@@ -142,8 +142,6 @@ def _date(el: etree._Element | None) -> LetterDate | None:
 # what `back` may hold that is data, not text: the letter's own lists of the people, places, works… it names, which
 # are read as its registry (`registry.letter_entries`) and shown in the registers, never as running text
 DATA_LISTS = frozenset({"listPerson", "listPlace", "listOrg", "listBibl", "listEvent", "listRelation", "listObject", "listNym"})
-
-
 DATA_LIST_TAGS = tuple(f"{{*}}{name}" for name in sorted(DATA_LISTS))  # any namespace, as local_name
 
 
